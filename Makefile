@@ -1,0 +1,32 @@
+# SkelZoo: two commands. `make run` (the main job) and `make test`.
+SWIFT ?= swift
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libopenblas-dev
+BIN := .build/release/skelzoo
+
+.PHONY: run test deps build bench fuzz
+
+# Installs the system libraries when missing (apt-get as root; otherwise says what to install).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		else \
+			echo "error: missing system packages:$$missing"; \
+			echo "hint: sudo apt-get install$$missing"; exit 1; \
+		fi; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product skelzoo
+
+run: build
+	$(BIN) list
+
+test: deps
+	$(SWIFT) test
+
+bench: build
+	$(BIN) bench --mode eval --threads 1
+	$(BIN) bench --mode eval --threads 2

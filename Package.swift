@@ -1,0 +1,47 @@
+// swift-tools-version: 6.1
+// SkelZoo: a reproducibility and benchmark harness with a model zoo for skeleton action recognition.
+// Module map and layering: see README.md and the architecture notes; arrows point one way:
+// SkelZooCLI -> ZooRunner / ZooRegistry -> ZooSTGCN / ZooPose / ZooTorch -> ZooTensor -> CBLAS.
+import PackageDescription
+
+/// Release builds of the numeric targets drop bounds checks in the hot loops' unsafe pointers only;
+/// every check on input data is explicit code, not a trap, so nothing here depends on `-Ounchecked`.
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "SkelZoo",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "skelzoo", targets: ["SkelZooCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "ZooTensor", dependencies: ["CBLAS"], swiftSettings: numericSettings),
+        .target(name: "ZooTorch", dependencies: ["ZooTensor"]),
+        .target(name: "ZooSTGCN", dependencies: ["ZooTensor", "ZooTorch"], swiftSettings: numericSettings),
+        .target(name: "ZooPose", dependencies: ["ZooTensor", "ZooTorch", "ZooSTGCN"]),
+        .target(name: "ZooConfig", dependencies: ["Yams"], plugins: ["EmbedZooPlugin"]),
+        .target(name: "ZooRegistry", dependencies: ["ZooConfig", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ZooRunner", dependencies: ["ZooTensor", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooConfig"]),
+        .executableTarget(
+            name: "SkelZooCLI",
+            dependencies: [
+                "ZooConfig", "ZooRegistry", "ZooRunner", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Build-time tool: embeds zoo/*.yml and configs/**/*.yml into ZooRegistry so the binary works anywhere.
+        .executableTarget(name: "zoo-embed", path: "Plugins/ZooEmbedTool"),
+        .plugin(name: "EmbedZooPlugin", capability: .buildTool(), dependencies: ["zoo-embed"]),
+
+        .target(name: "ZooTestSupport", dependencies: ["ZooTensor"], path: "Tests/ZooTestSupport"),
+        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooTestSupport"]),
+    ]
+)

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import ZooConfig
+import ZooRegistry
+import ZooSTGCN
+import ZooRunner
+
+extension SkelZoo {
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one zoo entry: metadata, published scores with sources, config, checkpoint and past runs.",
+            discussion: """
+            Examples:
+              skelzoo show stgcn_80e_babel120_wfl
+              skelzoo show stgcn_80e_ntu60_xsub_keypoint --json
+            """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "Zoo entry name (see `skelzoo list`).")
+        var entry: String
+
+        @Flag(help: "Print JSON instead of text.")
+        var json = false
+
+        func run() throws {
+            try Console.run {
+                let context = try ZooContext(global)
+                let zooEntry = try context.entry(named: entry)
+                let config = try context.sources.config(for: zooEntry)
+                let runs = try context.registry.runs(for: zooEntry.name)
+                let state = try context.checkpointState(zooEntry)
+                let parameters = STGCNConfiguration(config.model).parameterCount
+                if json {
+                    struct Output: Encodable {
+                        var entry: ZooEntry
+                        var parameterCount: Int
+                        var checkpointState: String
+                        var runs: [Run]
+                    }
+                    print(try Console.json(Output(entry: zooEntry, parameterCount: parameters, checkpointState: state.rawValue, runs: runs)))
+                    return
+                }
+                var out: [String] = []
+                out.append("\(zooEntry.name)  (\(zooEntry.collection), from \(zooEntry.zooFile))")
+                out.append("")
+                out.append("Metadata:")
+                for pair in zooEntry.metadata { out.append("  \(pair[0]): \(pair[1])") }
+                out.append("  Parameters (SkelZoo model): \(parameters)")
+                out.append("")
+                out.append("Published scores:")
+                var footnotes: [String] = []
+                for score in zooEntry.scores {
+                    var mark = ""
+                    if let footnote = score.footnote {
+                        footnotes.append(footnote)
+                        mark = String(repeating: "*", count: footnotes.count)
+                    }
+                    out.append("  \(score.dataset)  \(score.metric): \(score.value)\(mark)  [\(score.source)]")
+                }
+                for (index, footnote) in footnotes.enumerated() { out.append("  \(String(repeating: "*", count: index + 1)) \(footnote)") }
+                out.append("")
+                out.append("Config: \(zooEntry.config)")
+                out.append(contentsOf: ConfigSummary.lines(config).map { "  " + $0 })
+                out.append("")
+                out.append("Checkpoint: \(state.rawValue)")
+                if let url = zooEntry.weightsURL { out.append("  url: \(url)") }
+                if let sha = zooEntry.sha256 { out.append("  sha256: \(sha)") }
+                if let prefix = zooEntry.sha256Prefix { out.append("  sha256 prefix (from the file name): \(prefix)") }
+                if let log = zooEntry.trainingLog { out.append("  training log: \(log)") }
+                if let log = zooEntry.trainingJSONLog { out.append("  training json log: \(log)") }
+                for url in zooEntry.dataURLs { out.append("  data: \(url)") }
+                if let reference = zooEntry.reference {
+                    out.append("")
+                    out.append("Reference run: seed \(reference.seed), \(reference.threads) thread(s), weights sha256 \(reference.weightsSHA256)")
+                    out.append("  on \(reference.cpu), OpenBLAS core \(reference.blasCore)")
+                }
+                if !zooEntry.notes.isEmpty {
+                    out.append("")
+                    out.append("Notes:")
+                    for note in zooEntry.notes { out.append("  - \(note)") }
+                }
+                out.append("")
+                if runs.isEmpty {
+                    out.append("Runs: none recorded")
+                } else {
+                    out.append("Runs:")
+                    for run in runs {
+                        let scores = try context.registry.scores(ofRun: run.id ?? 0)
+                            .map { "\($0.metric)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
+                        out.append("  #\(run.id ?? 0) \(run.mode) seed=\(run.seed.map(String.init) ?? "-") \(run.status.rawValue) \(scores)")
+                    }
+                }
+                print(out.joined(separator: "\n"))
+            }
+        }
+    }
+}
+
+enum ConfigSummary {
+    static func lines(_ config: ExperimentConfig) -> [String] {
+        let model = config.model
+        var lines = [
+            "model: STGCN, layout \(model.layout) (\(model.strategy), max_hop \(model.maxHop)), in_channels \(model.inChannels), channels \(model.channels.map(String.init).joined(separator: ","))",
+            "head: \(model.numClasses) classes, \(model.numPerson) person(s), loss \(model.loss.name)",
+            "data: train \(config.data.train.annFile)\(config.data.train.repeatTimes > 1 ? " x\(config.data.train.repeatTimes) (RepeatDataset)" : ""), val \(config.data.val.annFile)",
+            "pipeline: \(config.testPipeline.map(stepName).joined(separator: " -> "))",
+            "schedule: \(config.totalEpochs) epochs, batch \(config.data.videosPerGPU) per GPU, SGD lr \(config.optimizer.lr) momentum \(config.optimizer.momentum) wd \(config.optimizer.weightDecay)\(config.optimizer.nesterov ? " nesterov" : ""), lr x\(config.lrSchedule.gamma) at epochs \(config.lrSchedule.steps.map(String.init).joined(separator: ","))",
+            "evaluation: every \(config.evaluation.interval) epoch(s): \(config.evaluation.metrics.joined(separator: ", "))",
+        ]
+        if case .cbFocal(_, let beta, let gamma, let counts) = model.loss {
+            lines.append("CBFocalLoss: beta \(beta), gamma \(gamma), samples_per_cls for \(counts.count) classes (\(counts.min() ?? 0)..\(counts.max() ?? 0))")
+        }
+        return lines
+    }
+
+    static func stepName(_ step: PipelineStep) -> String {
+        switch step {
+        case .paddingWithLoop(let clip, _): "PaddingWithLoop(\(clip))"
+        case .poseDecode: "PoseDecode"
+        case .formatGCNInput(_, let persons): "FormatGCNInput(M=\(persons))"
+        case .poseNormalize: "PoseNormalize"
+        case .collect: "Collect"
+        case .toTensor: "ToTensor"
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import ZooConfig
+import ZooRegistry
+
+/// Output helpers and the error policy of every subcommand: `error: ...` and `hint: ...` on stderr, exit 1.
+enum Console {
+    static func printError(_ message: String, hint: String? = nil) {
+        var text = "error: \(message)\n"
+        if let hint { text += "hint: \(hint)\n" }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func info(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    /// Runs a subcommand body, turning every thrown error into the one-line message and exit code 1.
+    static func run(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as RegistryError {
+            printError(error.message, hint: error.hint)
+            throw ExitCode.failure
+        } catch let error as ConfigError {
+            printError(error.description)
+            throw ExitCode.failure
+        } catch let error as CLIError {
+            printError(error.message, hint: error.hint)
+            throw ExitCode.failure
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    static var isTTY: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Pretty JSON with sorted keys, for `--json`.
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// A CLI-level error with a hint.
+struct CLIError: Error {
+    var message: String
+    var hint: String?
+    init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+}

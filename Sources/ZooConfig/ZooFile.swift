@@ -1,0 +1,164 @@
+// The zoo: OpenMMLab metafile-shaped YAML (`Collections`, `Models`) plus SkelZoo's additions.
+import Foundation
+
+/// A published number, kept as the string it was published as ("33.00"), with its source.
+public struct PublishedScore: Sendable, Equatable, Codable {
+    public var dataset: String
+    public var metric: String
+    public var value: String
+    public var source: String
+    public var footnote: String?
+
+    public init(dataset: String, metric: String, value: String, source: String, footnote: String? = nil) {
+        self.dataset = dataset
+        self.metric = metric
+        self.value = value
+        self.source = source
+        self.footnote = footnote
+    }
+}
+
+public struct ZooCollection: Sendable, Equatable, Codable {
+    public var name: String
+    public var paperTitle: String?
+    public var paperURL: String?
+    public var source: String?
+}
+
+/// A reference run recorded in the zoo (demo entries): what a rerun must reproduce bit for bit.
+public struct ReferenceRun: Sendable, Equatable, Codable {
+    public var seed: Int
+    public var weightsSHA256: String
+    public var cpu: String
+    public var blasCore: String
+    public var threads: Int
+}
+
+/// One model of the zoo.
+public struct ZooEntry: Sendable, Equatable, Codable {
+    public var name: String
+    public var collection: String
+    /// Config path as written in the zoo file (e.g. `configs/stgcn/x.yml`).
+    public var config: String
+    /// `Metadata`, in file order, values as written.
+    public var metadata: [[String]]
+    public var scores: [PublishedScore]
+    public var weightsURL: String?
+    public var sha256Prefix: String?
+    public var sha256: String?
+    public var trainingLog: String?
+    public var trainingJSONLog: String?
+    public var dataURLs: [String]
+    public var notes: [String]
+    public var reference: ReferenceRun?
+    /// The zoo file this entry came from (its file name, e.g. `stgcn.yml`).
+    public var zooFile: String
+
+    public func metadata(_ key: String) -> String? { metadata.first { $0[0] == key }?[1] }
+
+    /// The dataset of the first published result.
+    public var dataset: String { scores.first?.dataset ?? "" }
+    /// `2d`/`3d` from `Metadata.Keypoint`.
+    public var modality: String { metadata("Keypoint") ?? "" }
+
+    /// The first published value of `metric` (the primary source comes first in the file).
+    public func published(_ metric: String) -> PublishedScore? { scores.first { $0.metric == metric } }
+
+    /// File name of the checkpoint, from its URL.
+    public var checkpointFileName: String? { weightsURL.map { URL(string: $0)?.lastPathComponent ?? $0 } }
+}
+
+/// One parsed zoo file.
+public struct ZooFile: Sendable, Equatable {
+    public var name: String
+    public var collections: [ZooCollection]
+    public var entries: [ZooEntry]
+
+    /// Parses zoo YAML; `file` is used for errors and `name` recorded on each entry.
+    public static func parse(_ text: String, file: String, name: String) throws(ConfigError) -> ZooFile {
+        let top = try YAMLValue.parse(text, file: file).map()
+        let collections = try top.value("Collections").array { v throws(ConfigError) -> ZooCollection in
+            let map = try v.map()
+            let paper = try map.optional("Paper")?.map()
+            let collection = ZooCollection(
+                name: try map.string("Name"), paperTitle: try paper?.optional("Title")?.string(),
+                paperURL: try paper?.optional("URL")?.string(), source: try map.optional("Source")?.string())
+            _ = map.optional("README")
+            try paper?.finish()
+            try map.finish()
+            return collection
+        }
+        var entries: [ZooEntry] = []
+        for value in try top.value("Models").array() {
+            let entry = try readEntry(value, zooFile: name, collections: collections.map(\.name))
+            if entries.contains(where: { $0.name == entry.name }) {
+                throw value.error("duplicate model name '\(entry.name)'")
+            }
+            entries.append(entry)
+        }
+        try top.finish()
+        return ZooFile(name: name, collections: collections, entries: entries)
+    }
+
+    static func readEntry(_ value: YAMLValue, zooFile: String, collections: [String]) throws(ConfigError) -> ZooEntry {
+        let map = try value.map()
+        let name = try map.string("Name")
+        let collectionValue = try map.value("In Collection")
+        let collection = try collectionValue.string()
+        guard collections.contains(collection) else {
+            throw collectionValue.error("unknown collection '\(collection)' (this file defines: \(collections.joined(separator: ", ")))")
+        }
+        let metadataMap = try map.value("Metadata").map()
+        var metadata: [[String]] = []
+        for key in metadataMap.keys {
+            metadata.append([key, try metadataMap.string(key)])
+        }
+        try metadataMap.finish()
+        var scores: [PublishedScore] = []
+        for result in try map.value("Results").array() {
+            let resultMap = try result.map()
+            let dataset = try resultMap.string("Dataset")
+            _ = try resultMap.string("Task")
+            let source = try resultMap.string("Source")
+            let footnotes = try resultMap.optional("Footnotes")?.map()
+            let metrics = try resultMap.value("Metrics").map()
+            for metric in metrics.keys {
+                let metricValue = try metrics.value(metric)
+                let text = try metricValue.string()
+                guard Double(text) != nil else { throw metricValue.error("expected a number written as a string, e.g. \"86.91\"") }
+                scores.append(PublishedScore(dataset: dataset, metric: metric, value: text, source: source,
+                                             footnote: try footnotes?.optional(metric)?.string()))
+            }
+            try metrics.finish()
+            try footnotes?.finish()
+            try resultMap.finish()
+        }
+        let prefixValue = map.optional("Weights SHA256 Prefix")
+        let prefix = try prefixValue?.string()
+        if let prefix, let prefixValue, prefix.count != 8 || !prefix.allSatisfy(\.isHexDigit) {
+            throw prefixValue.error("expected 8 hex digits")
+        }
+        let shaValue = map.optional("Weights SHA256")
+        let sha = try shaValue?.string()
+        if let sha, let shaValue, sha.count != 64 || !sha.allSatisfy(\.isHexDigit) {
+            throw shaValue.error("expected 64 hex digits")
+        }
+        var reference: ReferenceRun?
+        if let referenceValue = map.optional("Reference Run") {
+            let r = try referenceValue.map()
+            reference = ReferenceRun(seed: try r.int("Seed"), weightsSHA256: try r.string("Weights SHA256"),
+                                     cpu: try r.string("CPU"), blasCore: try r.string("BLAS Core"), threads: try r.int("Threads"))
+            try r.finish()
+        }
+        let entry = ZooEntry(
+            name: name, collection: collection, config: try map.string("Config"), metadata: metadata, scores: scores,
+            weightsURL: try map.optional("Weights")?.string(), sha256Prefix: prefix?.lowercased(), sha256: sha?.lowercased(),
+            trainingLog: try map.optional("Training Log")?.string(),
+            trainingJSONLog: try map.optional("Training Json Log")?.string(),
+            dataURLs: try map.optional("Data")?.array { v throws(ConfigError) in try v.string() } ?? [],
+            notes: try map.optional("Notes")?.array { v throws(ConfigError) in try v.string() } ?? [],
+            reference: reference, zooFile: zooFile)
+        try map.finish()
+        return entry
+    }
+}

@@ -1,0 +1,85 @@
+// Where zoo files and configs come from: the copies embedded in the binary (the repository's zoo/ and
+// configs/ at build time), overridden or extended by `--zoo PATH` files.
+import Foundation
+
+/// The zoo files in effect and how to find each entry's config.
+public struct ZooSources: Sendable {
+    /// One zoo file's text with where it came from.
+    public struct File: Sendable {
+        /// File name; a `--zoo` file replaces the embedded file of the same name.
+        public var name: String
+        public var text: String
+        /// A path, or `embedded:zoo/NAME` for the built-in copy.
+        public var origin: String
+        /// Directory against which the file's `Config:` paths resolve (nil for embedded files).
+        public var root: URL?
+    }
+
+    public private(set) var files: [File]
+
+    /// The embedded zoo, then each `--zoo` path (a file or a folder of `*.yml`) adding or replacing by file name.
+    public static func load(overrides: [URL]) throws(ConfigError) -> ZooSources {
+        var files: [File] = EmbeddedZoo.files.keys.sorted().filter { $0.hasPrefix("zoo/") }.map { key in
+            File(name: String(key.dropFirst(4)), text: EmbeddedZoo.files[key] ?? "", origin: "embedded:\(key)", root: nil)
+        }
+        for url in overrides {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                throw ConfigError(file: url.path, line: nil, key: "", message: "no such zoo file or folder")
+            }
+            var paths: [URL] = []
+            if isDirectory.boolValue {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+                paths = names.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted().map { url.appending(path: $0) }
+                guard !paths.isEmpty else { throw ConfigError(file: url.path, line: nil, key: "", message: "folder holds no *.yml zoo files") }
+            } else {
+                paths = [url]
+            }
+            for path in paths {
+                let text: String
+                do { text = try String(contentsOf: path, encoding: .utf8) } catch {
+                    throw ConfigError(file: path.path, line: nil, key: "", message: "cannot read file: \((error as NSError).localizedDescription)")
+                }
+                let directory = path.deletingLastPathComponent()
+                let root = directory.lastPathComponent == "zoo" ? directory.deletingLastPathComponent() : directory
+                let file = File(name: path.lastPathComponent, text: text, origin: path.path, root: root)
+                files.removeAll { $0.name == file.name }
+                files.append(file)
+            }
+        }
+        return ZooSources(files: files)
+    }
+
+    /// Parses every zoo file.
+    public func parse() throws(ConfigError) -> [ZooFile] {
+        var parsed: [ZooFile] = []
+        for file in files { parsed.append(try ZooFile.parse(file.text, file: file.origin, name: file.name)) }
+        return parsed
+    }
+
+    /// The text of `entry`'s config and where it came from: beside its zoo file, else the embedded copy.
+    public func configText(for entry: ZooEntry) throws(ConfigError) -> (text: String, origin: String) {
+        let file = files.first { $0.name == entry.zooFile }
+        if let root = file?.root {
+            let url = root.appending(path: entry.config)
+            if let text = try? String(contentsOf: url, encoding: .utf8) { return (text, url.path) }
+        }
+        if let text = EmbeddedZoo.files[entry.config] { return (text, "embedded:\(entry.config)") }
+        throw ConfigError(file: file?.origin ?? entry.zooFile, line: nil, key: "\(entry.name).Config",
+                          message: "config '\(entry.config)' not found (looked beside the zoo file and in the built-in configs)")
+    }
+
+    /// `entry`'s parsed config.
+    public func config(for entry: ZooEntry) throws(ConfigError) -> ExperimentConfig {
+        let (text, origin) = try configText(for: entry)
+        return try ExperimentConfig.parse(text, file: origin)
+    }
+
+    /// Every embedded config path (for tests and `--help`).
+    public static var embeddedConfigPaths: [String] {
+        EmbeddedZoo.files.keys.filter { $0.hasPrefix("configs/") }.sorted()
+    }
+
+    /// The embedded text of a repository-relative path such as `configs/stgcn/x.yml`.
+    public static func embeddedText(_ path: String) -> String? { EmbeddedZoo.files[path] }
+}

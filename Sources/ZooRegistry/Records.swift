@@ -1,0 +1,132 @@
+// Registry records: one struct per table, named as the table, columns in a nested `Columns` enum.
+import Foundation
+import GRDB
+import ZooConfig
+
+/// A zoo entry as last imported. Entries are never deleted: one gone from its zoo file is `retired`.
+public struct Entry: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "entry"
+    public var name: String
+    public var collection: String
+    public var zooFile: String
+    public var dataset: String
+    public var modality: String
+    /// The full zoo definition as canonical JSON (a ``ZooEntry``).
+    public var definition: String
+    public var retired: Bool
+    public var importedAt: Date
+
+    public enum Columns {
+        public static let name = Column(CodingKeys.name)
+        public static let collection = Column(CodingKeys.collection)
+        public static let zooFile = Column(CodingKeys.zooFile)
+        public static let dataset = Column(CodingKeys.dataset)
+        public static let retired = Column(CodingKeys.retired)
+    }
+
+    /// The decoded zoo definition.
+    public func zooEntry() throws -> ZooEntry {
+        try JSONDecoder().decode(ZooEntry.self, from: Data(definition.utf8))
+    }
+}
+
+/// A published score of an entry, in zoo-file order.
+public struct PublishedScoreRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "publishedScore"
+    public var entryName: String
+    public var position: Int
+    public var dataset: String
+    public var metric: String
+    public var value: String
+    public var source: String
+    public var footnote: String?
+
+    public enum Columns {
+        public static let entryName = Column(CodingKeys.entryName)
+        public static let position = Column(CodingKeys.position)
+    }
+}
+
+/// What is known of an entry's checkpoint file in the cache.
+public struct Checkpoint: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "checkpoint"
+    public enum State: String, Codable, Sendable { case absent, cached, verified, corrupt }
+    public var entryName: String
+    public var url: String
+    public var fileName: String
+    public var sha256Prefix: String?
+    public var sha256: String?
+    public var byteCount: Int64?
+    public var localPath: String?
+    public var state: State
+    public var verifiedAt: Date?
+
+    public enum Columns {
+        public static let entryName = Column(CodingKeys.entryName)
+    }
+}
+
+/// One evaluation or training run.
+public struct Run: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "run"
+    public enum Status: String, Codable, Sendable { case running, succeeded, failed, skipped }
+    public var id: Int64?
+    public var entryName: String
+    public var mode: String
+    public var seed: Int?
+    public var status: Status
+    public var configHash: String?
+    public var codeVersion: String?
+    public var cpu: String?
+    public var blasCore: String?
+    public var threads: Int?
+    public var checkpointSHA256: String?
+    public var weightsSHA256: String?
+    public var workDir: String?
+    public var message: String?
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var wallSeconds: Double?
+
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let entryName = Column(CodingKeys.entryName)
+        public static let startedAt = Column(CodingKeys.startedAt)
+    }
+
+    public init(entryName: String, mode: String, seed: Int? = nil, status: Status = .running, startedAt: Date = Date()) {
+        self.entryName = entryName
+        self.mode = mode
+        self.seed = seed
+        self.status = status
+        self.startedAt = startedAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A final score of a run (fractions in [0, 1], as MMAction2 computes them).
+public struct RunScore: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "runScore"
+    public var runId: Int64
+    public var metric: String
+    public var value: Double
+
+    public enum Columns {
+        public static let runId = Column(CodingKeys.runId)
+    }
+}
+
+/// A per-epoch metric of a training run (loss, lr, validation top-1, ...).
+public struct EpochMetric: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "epochMetric"
+    public var runId: Int64
+    public var epoch: Int
+    public var metric: String
+    public var value: Double
+
+    public enum Columns {
+        public static let runId = Column(CodingKeys.runId)
+        public static let epoch = Column(CodingKeys.epoch)
+    }
+}

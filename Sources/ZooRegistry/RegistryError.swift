@@ -1,0 +1,26 @@
+import Foundation
+
+/// A registry failure: which file, what went wrong and how to fix it.
+public struct RegistryError: Error, CustomStringConvertible, Sendable {
+    public enum Code: String, Sendable {
+        case homeNotWritable
+        case notADatabase
+        case newerSchema
+        case unknownEntry
+        case database
+    }
+
+    public var code: Code
+    /// What went wrong, naming the file.
+    public var message: String
+    /// What to do about it.
+    public var hint: String?
+
+    public init(_ code: Code, _ message: String, hint: String? = nil) {
+        self.code = code
+        self.message = message
+        self.hint = hint
+    }
+
+    public var description: String { message }
+}

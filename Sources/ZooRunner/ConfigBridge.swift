@@ -1,0 +1,13 @@
+import ZooConfig
+import ZooSTGCN
+
+extension STGCNConfiguration {
+    /// The model a config describes. Layout and strategy were validated when the config was read.
+    public init(_ model: ModelConfig) {
+        guard let layout = SkeletonLayout.named(model.layout) else { preconditionFailure("config reader admits only known layouts") }
+        self.init(inChannels: model.inChannels, layout: layout, strategy: model.strategy, maxHop: model.maxHop,
+                  dilation: model.dilation, channels: model.channels, strides: model.strides,
+                  edgeImportanceWeighting: model.edgeImportanceWeighting, dataBN: model.dataBN,
+                  dropout: Float(model.dropout), numClasses: model.numClasses, numPerson: model.numPerson)
+    }
+}
