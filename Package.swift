@@ -41,7 +41,9 @@ let package = Package(
         .executableTarget(name: "zoo-embed", path: "Plugins/ZooEmbedTool"),
         .plugin(name: "EmbedZooPlugin", capability: .buildTool(), dependencies: ["zoo-embed"]),
 
-        .target(name: "ZooTestSupport", dependencies: ["ZooTensor"], path: "Tests/ZooTestSupport"),
+        .target(name: "ZooTestSupport", path: "Tests/ZooTestSupport"),
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooTestSupport"]),
+        .testTarget(name: "ZooRegistryTests", dependencies: ["ZooRegistry", "ZooTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SkelZooCLITests", dependencies: ["ZooTestSupport"]),
     ]
 )

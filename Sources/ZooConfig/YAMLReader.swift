@@ -174,6 +174,8 @@ public final class YAMLMap {
     let owner: YAMLValue
     let entries: [(String, Node)]
     private var consumed: Set<String> = []
+    /// Every key asked for, present or not: the keys this mapping may hold.
+    private var known: Set<String> = []
 
     init(owner: YAMLValue, entries: [(String, Node)]) {
         self.owner = owner
@@ -190,6 +192,7 @@ public final class YAMLMap {
 
     /// The value at `key`, or nil when absent (an explicit `null` is returned as a null value).
     public func optional(_ key: String) -> YAMLValue? {
+        known.insert(key)
         guard let entry = entries.first(where: { $0.0 == key }) else { return nil }
         consumed.insert(key)
         return YAMLValue(node: entry.1, file: owner.file, path: owner.join(key))
@@ -222,7 +225,7 @@ public final class YAMLMap {
     public func finish() throws(ConfigError) {
         for (key, node) in entries where !consumed.contains(key) {
             throw ConfigError(file: owner.file, line: node.mark?.line, key: owner.join(key),
-                              message: "unknown key (expected one of: \(consumed.sorted().joined(separator: ", ")))")
+                              message: "unknown key (expected one of: \(known.sorted().joined(separator: ", ")))")
         }
     }
 }
