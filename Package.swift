@@ -45,5 +45,6 @@ let package = Package(
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooTestSupport"]),
         .testTarget(name: "ZooRegistryTests", dependencies: ["ZooRegistry", "ZooTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SkelZooCLITests", dependencies: ["ZooTestSupport"]),
+        .testTarget(name: "ZooSTGCNTests", dependencies: ["ZooSTGCN", "ZooTorch", "ZooTensor", "ZooTestSupport"]),
     ]
 )

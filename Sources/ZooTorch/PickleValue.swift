@@ -1,0 +1,183 @@
+/// A value read from a pickle. Lists and dicts are reference types while unpickling (pickle mutates them after
+/// memoizing), exposed read-only afterwards.
+public indirect enum PickleValue: Sendable {
+    case none
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case string(String)
+    case bytes([UInt8])
+    case tuple([PickleValue])
+    case list(PickleList)
+    case dict(PickleDict)
+    /// An allowed GLOBAL not (yet) called, e.g. `torch.FloatStorage` or `numpy.ndarray`.
+    case global(module: String, name: String)
+    /// A storage from a persistent id, resolved by the container.
+    case storage(StorageReference)
+    /// A tensor rebuilt by `_rebuild_tensor_v2` (data not yet read).
+    case tensor(TensorReference)
+    /// A numpy array or dtype.
+    case numpy(NumpyObject)
+
+    public var int: Int? { if case .int(let value) = self { value } else if case .bool(let b) = self { b ? 1 : 0 } else { nil } }
+    public var double: Double? {
+        switch self {
+        case .float(let value): value
+        case .int(let value): Double(value)
+        default: nil
+        }
+    }
+    public var string: String? { if case .string(let value) = self { value } else { nil } }
+    public var items: [PickleValue]? {
+        switch self {
+        case .list(let list): list.items
+        case .tuple(let items): items
+        default: nil
+        }
+    }
+    /// Dict entries keyed by string (other keys skipped), in insertion order.
+    public var dictionary: PickleDict? { if case .dict(let dict) = self { dict } else { nil } }
+
+    /// A short description of the value's kind, for errors.
+    public var kind: String {
+        switch self {
+        case .none: "None"
+        case .bool: "bool"
+        case .int: "int"
+        case .float: "float"
+        case .string: "str"
+        case .bytes: "bytes"
+        case .tuple: "tuple"
+        case .list: "list"
+        case .dict: "dict"
+        case .global(let module, let name): "\(module).\(name)"
+        case .storage: "storage"
+        case .tensor: "tensor"
+        case .numpy(let object): object.array != nil ? "ndarray" : "numpy dtype"
+        }
+    }
+}
+
+public final class PickleList: @unchecked Sendable {
+    public internal(set) var items: [PickleValue] = []
+}
+
+public final class PickleDict: @unchecked Sendable {
+    public internal(set) var entries: [(key: PickleValue, value: PickleValue)] = []
+    /// Attributes set by BUILD (e.g. an OrderedDict's `_metadata`); kept but unused.
+    public internal(set) var attributes: PickleValue?
+
+    public subscript(key: String) -> PickleValue? {
+        entries.last { $0.key.string == key }?.value
+    }
+
+    public var keys: [String] { entries.compactMap { $0.key.string } }
+
+    func set(_ key: PickleValue, _ value: PickleValue) {
+        if let keyString = key.string, let index = entries.firstIndex(where: { $0.key.string == keyString }) {
+            entries[index].value = value
+        } else if let keyInt = key.int, case .int = key, let index = entries.firstIndex(where: { if case .int(keyInt) = $0.key { true } else { false } }) {
+            entries[index].value = value
+        } else {
+            entries.append((key, value))
+        }
+    }
+}
+
+/// Element types of torch storages and numpy arrays.
+public enum ScalarType: String, Sendable, Equatable {
+    case float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool
+
+    public var byteCount: Int {
+        switch self {
+        case .float64, .int64: 8
+        case .float32, .int32: 4
+        case .float16, .bfloat16, .int16: 2
+        case .int8, .uint8, .bool: 1
+        }
+    }
+
+    public var isFloatingPoint: Bool { self == .float32 || self == .float64 || self == .float16 || self == .bfloat16 }
+
+    /// The torch storage class (`torch.FloatStorage`) for this type.
+    init?(storageClass name: String) {
+        switch name {
+        case "FloatStorage": self = .float32
+        case "DoubleStorage": self = .float64
+        case "HalfStorage": self = .float16
+        case "BFloat16Storage": self = .bfloat16
+        case "LongStorage": self = .int64
+        case "IntStorage": self = .int32
+        case "ShortStorage": self = .int16
+        case "CharStorage": self = .int8
+        case "ByteStorage": self = .uint8
+        case "BoolStorage": self = .bool
+        default: return nil
+        }
+    }
+
+    public var storageClass: String {
+        switch self {
+        case .float32: "FloatStorage"
+        case .float64: "DoubleStorage"
+        case .float16: "HalfStorage"
+        case .bfloat16: "BFloat16Storage"
+        case .int64: "LongStorage"
+        case .int32: "IntStorage"
+        case .int16: "ShortStorage"
+        case .int8: "CharStorage"
+        case .uint8: "ByteStorage"
+        case .bool: "BoolStorage"
+        }
+    }
+
+    /// From a numpy dtype string such as `f4`, `<f8`, `i8`, `f2`, `u1`, `b1`.
+    init?(numpy code: String) {
+        var code = Substring(code)
+        if let first = code.first, "<>|=".contains(first) { code = code.dropFirst() }
+        switch code {
+        case "f4": self = .float32
+        case "f8": self = .float64
+        case "f2": self = .float16
+        case "i8": self = .int64
+        case "i4": self = .int32
+        case "i2": self = .int16
+        case "i1": self = .int8
+        case "u1": self = .uint8
+        case "b1": self = .bool
+        default: return nil
+        }
+    }
+}
+
+public struct StorageReference: Sendable, Equatable {
+    public var key: String
+    public var type: ScalarType
+    public var count: Int
+}
+
+public struct TensorReference: Sendable, Equatable {
+    public var storage: StorageReference
+    public var offset: Int
+    public var shape: [Int]
+    public var stride: [Int]
+}
+
+/// numpy objects built through `_reconstruct` + BUILD, or `dtype` + BUILD.
+public final class NumpyObject: @unchecked Sendable {
+    public internal(set) var dtype: ScalarType?
+    public internal(set) var bigEndian = false
+    /// For arrays: (shape, dtype, fortran order, raw bytes) once BUILD ran.
+    public internal(set) var array: NumpyArray?
+    let isArray: Bool
+
+    init(isArray: Bool) { self.isArray = isArray }
+}
+
+public struct NumpyArray: Sendable {
+    public var shape: [Int]
+    public var type: ScalarType
+    public var fortranOrder: Bool
+    public var bigEndian: Bool
+    public var data: [UInt8]
+}
