@@ -20,16 +20,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "ZooTensor", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         .target(name: "ZooTorch", dependencies: ["ZooTensor"]),
         .target(name: "ZooSTGCN", dependencies: ["ZooTensor", "ZooTorch"], swiftSettings: numericSettings),
-        .target(name: "ZooPose", dependencies: ["ZooTensor", "ZooTorch", "ZooSTGCN"]),
+        .target(name: "ZooPose", dependencies: ["ZooTensor", "ZooTorch", "ZooConfig"]),
         .target(name: "ZooConfig", dependencies: ["Yams"], plugins: ["EmbedZooPlugin"]),
         .target(name: "ZooRegistry", dependencies: ["ZooConfig", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "ZooRunner", dependencies: ["ZooTensor", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooConfig"]),
+        .target(name: "ZooRunner", dependencies: ["ZooTensor", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooConfig", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "SkelZooCLI",
             dependencies: [
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooTestSupport"]),
         .testTarget(name: "ZooRegistryTests", dependencies: ["ZooRegistry", "ZooTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SkelZooCLITests", dependencies: ["ZooTestSupport"]),
+        .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"]),
         .testTarget(name: "ZooSTGCNTests", dependencies: ["ZooSTGCN", "ZooTorch", "ZooTensor", "ZooTestSupport"]),
     ]
 )

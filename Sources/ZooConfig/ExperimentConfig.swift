@@ -134,9 +134,9 @@ extension ExperimentConfig {
         let top = try root.map()
         let model = try readModel(top.value("model"))
         try top.expect("dataset_type", "PoseDataset")
-        let train = try top.value("train_pipeline").array(readStep)
-        let val = try top.value("val_pipeline").array(readStep)
-        let test = try top.value("test_pipeline").array(readStep)
+        let train = try readPipeline(top.value("train_pipeline"))
+        let val = try readPipeline(top.value("val_pipeline"))
+        let test = try readPipeline(top.value("test_pipeline"))
         let annTrain = try top.string("ann_file_train")
         let annVal = try top.string("ann_file_val")
         let data = try readData(top.value("data"))
@@ -267,6 +267,23 @@ extension ExperimentConfig {
         return result
     }
 
+    /// A pipeline in an order the transforms can run: [PaddingWithLoop] PoseDecode FormatGCNInput [PoseNormalize] ...
+    static func readPipeline(_ value: YAMLValue) throws(ConfigError) -> [PipelineStep] {
+        let steps = try value.array(readStep)
+        func position(_ match: (PipelineStep) -> Bool) -> Int? { steps.firstIndex(where: match) }
+        guard let decode = position({ $0 == .poseDecode }) else { throw value.error("the pipeline needs PoseDecode") }
+        guard let format = position({ if case .formatGCNInput = $0 { true } else { false } }), format > decode else {
+            throw value.error("the pipeline needs FormatGCNInput after PoseDecode")
+        }
+        if let padding = position({ if case .paddingWithLoop = $0 { true } else { false } }), padding > decode {
+            throw value.error("PaddingWithLoop must come before PoseDecode")
+        }
+        if let normalize = position({ if case .poseNormalize = $0 { true } else { false } }), normalize < format {
+            throw value.error("PoseNormalize must come after FormatGCNInput")
+        }
+        return steps
+    }
+
     static func readStep(_ value: YAMLValue) throws(ConfigError) -> PipelineStep {
         let step = try value.map()
         let typeValue = try step.value("type")
@@ -330,7 +347,7 @@ extension ExperimentConfig {
             return inner
         case "PoseDataset":
             let result = DatasetConfig(annFile: try map.string("ann_file"), dataPrefix: try map.value("data_prefix").string(),
-                                       pipeline: try map.value("pipeline").array(readStep), repeatTimes: 1)
+                                       pipeline: try readPipeline(map.value("pipeline")), repeatTimes: 1)
             try map.finish()
             return result
         default:

@@ -38,6 +38,17 @@ public indirect enum PickleValue: Sendable {
     /// Dict entries keyed by string (other keys skipped), in insertion order.
     public var dictionary: PickleDict? { if case .dict(let dict) = self { dict } else { nil } }
 
+    /// Container nesting depth (0 for scalars). Every container was checked against the limit when built, so
+    /// this recursion is bounded by ``PickleLimits/maxNestingDepth``.
+    var depth: Int {
+        switch self {
+        case .list(let list): list.depth
+        case .dict(let dict): dict.depth
+        case .tuple(let items): 1 + (items.map(\.depth).max() ?? 0)
+        default: 0
+        }
+    }
+
     /// A short description of the value's kind, for errors.
     public var kind: String {
         switch self {
@@ -60,12 +71,15 @@ public indirect enum PickleValue: Sendable {
 
 public final class PickleList: @unchecked Sendable {
     public internal(set) var items: [PickleValue] = []
+    /// Nesting depth of the deepest container inside (1 for a flat list).
+    var depth = 1
 }
 
 public final class PickleDict: @unchecked Sendable {
     public internal(set) var entries: [(key: PickleValue, value: PickleValue)] = []
     /// Attributes set by BUILD (e.g. an OrderedDict's `_metadata`); kept but unused.
     public internal(set) var attributes: PickleValue?
+    var depth = 1
 
     public subscript(key: String) -> PickleValue? {
         entries.last { $0.key.string == key }?.value

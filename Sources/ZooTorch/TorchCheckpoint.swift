@@ -118,7 +118,7 @@ public struct TorchCheckpoint: Sendable {
         }
     }
 
-    public static let maxNestingDepth = 200
+    public static let maxNestingDepth = PickleLimits.maxNestingDepth
 
     /// Visits every storage reference in the tree; cycles (possible through the memo) are visited once,
     /// nesting deeper than ``maxNestingDepth`` is refused.

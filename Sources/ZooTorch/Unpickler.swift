@@ -23,6 +23,9 @@ public enum PickleLimits {
     public static let maxStackDepth = 10_000_000
     public static let maxMarkDepth = 1000
     public static let maxTensorRank = 16
+    /// Containers nested deeper than this are refused while reading (deeper trees would also overflow the
+    /// stack when freed).
+    public static let maxNestingDepth = 200
 }
 
 public struct Unpickler {
@@ -171,29 +174,36 @@ public struct Unpickler {
             case 0x43: try push(.bytes(Array(try take(length(1))))) // SHORT_BINBYTES
             case 0x8E: try push(.bytes(Array(try take(length(8))))) // BINBYTES8
             case 0x29: try push(.tuple([])) // EMPTY_TUPLE
-            case 0x74: try push(.tuple(try popMark())) // TUPLE
-            case 0x85: try push(.tuple([try pop()])) // TUPLE1
+            case 0x74: try push(try tuple(try popMark(), at: start)) // TUPLE
+            case 0x85: try push(try tuple([try pop()], at: start)) // TUPLE1
             case 0x86: // TUPLE2
                 let b = try pop(), a = try pop()
-                try push(.tuple([a, b]))
+                try push(try tuple([a, b], at: start))
             case 0x87: // TUPLE3
                 let c = try pop(), b = try pop(), a = try pop()
-                try push(.tuple([a, b, c]))
+                try push(try tuple([a, b, c], at: start))
             case 0x5D: try push(.list(PickleList())) // EMPTY_LIST
             case 0x61: // APPEND
                 let value = try pop()
-                try list(at: start).items.append(value)
+                let target = try list(at: start)
+                target.depth = try nested(target.depth, [value], at: start)
+                target.items.append(value)
             case 0x65: // APPENDS
                 let values = try popMark()
-                try list(at: start).items.append(contentsOf: values)
+                let target = try list(at: start)
+                target.depth = try nested(target.depth, values, at: start)
+                target.items.append(contentsOf: values)
             case 0x7D: try push(.dict(PickleDict())) // EMPTY_DICT
             case 0x73: // SETITEM
                 let value = try pop(), key = try pop()
-                try dict(at: start).set(key, value)
+                let target = try dict(at: start)
+                target.depth = try nested(target.depth, [key, value], at: start)
+                target.set(key, value)
             case 0x75: // SETITEMS
                 let values = try popMark()
                 guard values.count % 2 == 0 else { throw .malformedPickle("SETITEMS with an odd item count", offset: start) }
                 let target = try dict(at: start)
+                target.depth = try nested(target.depth, values, at: start)
                 for i in stride(from: 0, to: values.count, by: 2) { target.set(values[i], values[i + 1]) }
             case 0x71: try memoize(Int(try byte())) // BINPUT
             case 0x72: try memoize(Int(try uint(4))) // LONG_BINPUT
@@ -223,6 +233,19 @@ public struct Unpickler {
                 throw .unsupportedOpcode(opcode, offset: start)
             }
         }
+    }
+
+    /// The depth of a container holding `children`, refused past the limit.
+    func nested(_ current: Int, _ children: [PickleValue], at offset: Int) throws(CheckpointError) -> Int {
+        var depth = current
+        for child in children { depth = max(depth, child.depth + 1) }
+        guard depth <= PickleLimits.maxNestingDepth else { throw .limitExceeded("nesting depth", limit: PickleLimits.maxNestingDepth) }
+        return depth
+    }
+
+    func tuple(_ items: [PickleValue], at offset: Int) throws(CheckpointError) -> PickleValue {
+        _ = try nested(1, items, at: offset)
+        return .tuple(items)
     }
 
     mutating func list(at offset: Int) throws(CheckpointError) -> PickleList {

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import ZooConfig
+import ZooPose
+import ZooRegistry
+import ZooRunner
+import ZooSTGCN
+import ZooTorch
+
+extension SkelZoo {
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate a checkpoint on annotations, as MMAction2's tools/test.py --eval does.",
+            discussion: """
+            Runs the config's test pipeline and the model in eval mode, and prints top1_acc, top5_acc and
+            mean_class_accuracy (fractions, as MMAction2 prints them). With a zoo entry name the run is recorded
+            in the registry. The checkpoint is read without running any code from it.
+
+            Examples:
+              skelzoo test stgcn_80e_ntu60_xsub_keypoint stgcn_80e_ntu60_xsub_keypoint-e7bb9653.pth --ann-file ntu60_xsub_val.pkl
+              skelzoo test configs/stgcn/stgcn_80e_babel60.yml model.pth --ann-file babel60_val.pkl --out result.json
+            """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "A zoo entry name or a config YAML file.")
+        var model: String
+
+        @Argument(help: "The checkpoint (.pth, torch zip or legacy format).")
+        var checkpoint: String
+
+        @Option(help: "Annotation pickle (MMAction2 0.x list or 1.x split/annotations).")
+        var annFile: String
+
+        @Option(help: "Split of a 1.x annotation file (e.g. xsub_val).")
+        var split: String?
+
+        @Option(parsing: .upToNextOption, help: "Metrics: top_k_accuracy, mean_class_accuracy (default: both).")
+        var eval: [String] = ["top_k_accuracy", "mean_class_accuracy"]
+
+        @Option(help: "Write metrics and per-sample logits as JSON here.")
+        var out: String?
+
+        @Option(help: "Samples per forward pass (default: the config's test batch size).")
+        var batchSize: Int?
+
+        @Option(help: "Worker threads.")
+        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Flag(help: "Print the metrics as JSON.")
+        var json = false
+
+        func validate() throws {
+            for name in eval where !ExperimentConfig.knownMetrics.contains(name) {
+                throw ValidationError("unknown metric '\(name)' (expected: \(ExperimentConfig.knownMetrics.joined(separator: ", ")))")
+            }
+            if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+            if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        }
+
+        func run() throws {
+            try Console.run {
+                let resolved = try ModelArgument.resolve(model, global: global)
+                let checkpointURL = URL(fileURLWithPath: checkpoint)
+                var network = try ModelArgument.loadModel(resolved.config, checkpoint: checkpointURL)
+                let annURL = URL(fileURLWithPath: annFile)
+                let (_, samples) = try AnnotationFile.load(annURL, split: split)
+                let pipeline = PosePipeline(resolved.config.testPipeline)
+                let progress = ProgressLine("testing")
+                let started = Date()
+                var run: Run?
+                if let entry = resolved.entry, let context = resolved.context {
+                    var record = Run(entryName: entry.name, mode: "eval")
+                    record.threads = threads
+                    record.checkpointSHA256 = try Hashing.sha256(of: checkpointURL)
+                    let machine = MachineInfo.current
+                    record.cpu = machine.cpu
+                    record.blasCore = machine.blasCore
+                    record.codeVersion = SkelZoo.configuration.version
+                    run = try context.registry.startRun(record)
+                }
+                let evaluation: Evaluation
+                do {
+                    evaluation = try Evaluator.evaluate(
+                        &network, samples: samples, pipeline: pipeline, metrics: eval, topk: resolved.config.evaluation.topk,
+                        batchSize: batchSize ?? resolved.config.data.testVideosPerGPU, threads: threads,
+                        source: annURL.path) { done, total in progress.update(done, total) }
+                } catch {
+                    if var run, let context = resolved.context {
+                        run.status = .failed
+                        run.message = "\(error)"
+                        run.finishedAt = Date()
+                        try? context.registry.finishRun(run, scores: [:])
+                    }
+                    throw error
+                }
+                if var run, let context = resolved.context {
+                    run.status = .succeeded
+                    run.finishedAt = Date()
+                    run.wallSeconds = Date().timeIntervalSince(started)
+                    try context.registry.finishRun(run, scores: Dictionary(uniqueKeysWithValues: evaluation.metrics))
+                }
+                if let out {
+                    try AtomicFile.write(try TestOutput(evaluation).encoded(), to: URL(fileURLWithPath: out))
+                }
+                if json {
+                    print(try Console.json(Dictionary(uniqueKeysWithValues: evaluation.metrics)))
+                } else {
+                    for (name, value) in evaluation.metrics { print("\(name): \(String(format: "%.4f", value))") }
+                }
+            }
+        }
+    }
+}
+
+/// `--out` JSON: `{"metrics": {...}, "samples": [{"frame_dir", "label", "scores"}]}` in annotation order.
+struct TestOutput: Encodable {
+    var metrics: [String: Double]
+    var samples: [Evaluation.Sample]
+
+    init(_ evaluation: Evaluation) {
+        metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
+        samples = evaluation.samples
+    }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+}
+
+/// A model given on the command line: a zoo entry name, or a config file.
+enum ModelArgument {
+    struct Resolved {
+        var config: ExperimentConfig
+        var entry: ZooEntry?
+        var context: ZooContext?
+    }
+
+    static func resolve(_ argument: String, global: GlobalOptions) throws -> Resolved {
+        let looksLikeFile = argument.hasSuffix(".yml") || argument.hasSuffix(".yaml") || argument.contains("/")
+        if looksLikeFile {
+            guard FileManager.default.fileExists(atPath: argument) else { throw CLIError("config file \(argument) does not exist") }
+            return Resolved(config: try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: argument)), entry: nil, context: nil)
+        }
+        let context = try ZooContext(global)
+        let entry = try context.entry(named: argument)
+        return Resolved(config: try context.sources.config(for: entry), entry: entry, context: context)
+    }
+
+    /// Builds the config's model and loads the checkpoint's weights into it.
+    static func loadModel(_ config: ExperimentConfig, checkpoint: URL) throws -> STGCN {
+        var model = STGCN(STGCNConfiguration(config.model))
+        let file: TorchCheckpoint
+        do {
+            file = try TorchCheckpoint.load(contentsOf: checkpoint)
+        } catch {
+            throw CLIError("\(checkpoint.path): \(error)", hint: "is this a complete .pth file? try downloading it again")
+        }
+        do {
+            try model.load(stateDict: try file.stateDict())
+        } catch {
+            throw CLIError("\(checkpoint.path): \(error)", hint: "check that the config (\(config.source)) matches the checkpoint")
+        }
+        return model
+    }
+}
