@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "ZooRegistryTests", dependencies: ["ZooRegistry", "ZooTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SkelZooCLITests", dependencies: ["ZooTestSupport"]),
         .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"]),
+        .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"]),
+        .testTarget(name: "ZooRunnerTests", dependencies: ["ZooRunner", "ZooSTGCN", "ZooPose", "ZooConfig", "ZooTensor", "ZooTestSupport"]),
         .testTarget(name: "ZooSTGCNTests", dependencies: ["ZooSTGCN", "ZooTorch", "ZooTensor", "ZooTestSupport"]),
     ]
 )
