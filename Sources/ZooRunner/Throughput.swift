@@ -1,0 +1,121 @@
+// N samples, C channels, T frames, V joints, M persons.
+import Foundation
+import ZooConfig
+import ZooSTGCN
+import ZooTensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Throughput measurements for `skelzoo bench`: ST-GCN eval or training steps on random weights and inputs,
+/// beside a cblas_sgemm measured in the same run.
+public enum Throughput {
+    public struct Result: Sendable, Codable {
+        public var mode: String
+        public var threads: Int
+        public var batchSize: Int
+        public var frames: Int
+        public var samplesPerSecond: Double
+        public var gflopPerSecond: Double
+        public var sgemmGflopPerSecond: Double
+        public var peakRSSMegabytes: Double
+        public var iterations: Int
+        public var seconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case mode, threads, iterations, seconds
+            case batchSize = "batch_size", frames, samplesPerSecond = "samples_per_s", gflopPerSecond = "gflop_per_s"
+            case sgemmGflopPerSecond = "sgemm_gflop_per_s", peakRSSMegabytes = "peak_rss_mb"
+        }
+    }
+
+    /// FLOPs (2 per multiply-add) of one forward pass of one sequence (one person), counting the 1x1 graph
+    /// convolutions, the einsum with A as a dense (K, V, V) product, the 9x1 convolutions, the residual 1x1
+    /// convolutions and the classifier — the count performance.md uses (11.4 GFLOP for NTU-60 2D at T=300).
+    public static func forwardFLOPs(_ configuration: STGCNConfiguration, frames: Int) -> Double {
+        let v = Double(configuration.layout.jointCount), k = Double(configuration.graph.partitions)
+        var t = frames
+        var macs = 0.0
+        for i in configuration.channels.indices {
+            let cin = Double(configuration.blockInput(i)), cout = Double(configuration.channels[i])
+            let tOut = (t - 1) / configuration.strides[i] + 1
+            macs += Double(t) * v * cin * k * cout          // gcn 1x1
+            macs += k * cout * Double(t) * v * v           // einsum with A
+            macs += Double(tOut) * v * cout * cout * 9     // tcn 9x1
+            if configuration.residual(i) == .convolution { macs += Double(tOut) * v * cin * cout }
+            t = tOut
+        }
+        macs += Double(configuration.channels.last ?? 0) * Double(configuration.numClasses) / Double(configuration.numPerson)
+        return 2 * macs
+    }
+
+    /// sgemm GFLOP/s at n x n x n with OpenBLAS using `threads` threads (best of a few repetitions).
+    public static func sgemm(size n: Int = 2048, threads: Int, repetitions: Int = 3) -> Double {
+        BLAS.setThreads(threads)
+        defer { BLAS.setThreads(1) }
+        let rng = CounterRNG(seed: 1, stream: 99)
+        let a = (0..<n * n).map { rng.uniform(UInt64($0)) - 0.5 }
+        let b = (0..<n * n).map { rng.uniform(UInt64($0 + n * n)) - 0.5 }
+        var c = [Float](repeating: 0, count: n * n)
+        var best = 0.0
+        for _ in 0..<repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        BLAS.sgemm(c.baseAddress!, a.baseAddress!, b.baseAddress!, m: n, n: n, k: n)
+                    }
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = max(best, 2 * Double(n) * Double(n) * Double(n) / seconds / 1e9)
+        }
+        return best
+    }
+
+    /// Peak resident set size of this process so far, in MiB.
+    public static var peakRSSMegabytes: Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+
+    /// A random input batch (N, C, T, V, M) in a plausible range.
+    public static func randomInput(_ configuration: STGCNConfiguration, batchSize: Int, frames: Int, seed: UInt64 = 7) -> Tensor {
+        let shape = [batchSize, configuration.inChannels, frames, configuration.layout.jointCount, configuration.numPerson]
+        let rng = CounterRNG(seed: seed, stream: 5)
+        let count = shape.reduce(1, *)
+        return Tensor(shape: shape, storage: (0..<count).map { rng.uniform(UInt64($0)) * 2 - 1 })
+    }
+
+    /// Measures eval forwards: one warm-up, then iterations until `minSeconds` have passed (at least `minIterations`).
+    public static func measure(mode: String, configuration: STGCNConfiguration, batchSize: Int, frames: Int, threads: Int,
+                               minIterations: Int = 2, minSeconds: Double = 10, step: (inout STGCN, Tensor) -> Void) -> Result {
+        BLAS.setThreads(1)
+        var model = STGCN(configuration)
+        model.initialize(rng: CounterRNG(seed: 0, stream: 1))
+        let input = randomInput(configuration, batchSize: batchSize, frames: frames)
+        step(&model, input)  // warm-up
+        var iterations = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed = 0.0
+        while iterations < minIterations || elapsed < minSeconds {
+            step(&model, input)
+            iterations += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        let samplesPerSecond = Double(iterations * batchSize) / elapsed
+        let flopsPerSample = forwardFLOPs(configuration, frames: frames) * Double(configuration.numPerson) * (mode == "train" ? 3 : 1)
+        let peak = peakRSSMegabytes
+        let sgemm = sgemm(threads: threads)
+        return Result(mode: mode, threads: threads, batchSize: batchSize, frames: frames, samplesPerSecond: samplesPerSecond,
+                      gflopPerSecond: samplesPerSecond * flopsPerSample / 1e9, sgemmGflopPerSecond: sgemm,
+                      peakRSSMegabytes: peak, iterations: iterations, seconds: elapsed)
+    }
+}
+
+extension Throughput {
+    public static func measureTraining(config: ZooConfig.ExperimentConfig, batchSize: Int, frames: Int, threads: Int, minSeconds: Double) throws -> Result {
+        throw RunnerError("--mode train is not available yet")
+    }
+}
