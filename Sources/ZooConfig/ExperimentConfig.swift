@@ -22,6 +22,8 @@ public struct ExperimentConfig: Sendable, Equatable {
     public var workDir: String
     /// The file this config was read from (a path, or `embedded:configs/...`).
     public var source: String
+    /// For demo configs: the synthetic data the annotation files are generated from.
+    public var synthetic: SyntheticRecipe?
 }
 
 /// `model` = SkeletonGCN(backbone=STGCN, cls_head=STGCNHead).
@@ -179,12 +181,13 @@ extension ExperimentConfig {
         let workDir = try top.string("work_dir")
         try top.expectNull("load_from")
         try top.expectNull("resume_from")
+        let synthetic = try top.optional("synthetic").map { value throws(ConfigError) in try readSynthetic(value, model: model) }
         try top.finish()
         return ExperimentConfig(
             model: model, trainPipeline: train, valPipeline: val, testPipeline: test,
             annFileTrain: annTrain, annFileVal: annVal, data: data, optimizer: optimizer,
             lrSchedule: schedule, totalEpochs: epochs, checkpointInterval: checkpointInterval,
-            evaluation: evaluation, logInterval: logInterval, workDir: workDir, source: root.file)
+            evaluation: evaluation, logInterval: logInterval, workDir: workDir, source: root.file, synthetic: synthetic)
     }
 
     static func readModel(_ value: YAMLValue) throws(ConfigError) -> ModelConfig {
@@ -353,6 +356,30 @@ extension ExperimentConfig {
         default:
             throw typeValue.error("unknown dataset type (expected PoseDataset or RepeatDataset)")
         }
+    }
+
+    static func readSynthetic(_ value: YAMLValue, model: ModelConfig) throws(ConfigError) -> SyntheticRecipe {
+        let map = try value.map()
+        let layoutValue = try map.value("layout")
+        let layout = try layoutValue.string()
+        guard layout == model.layout else { throw layoutValue.error("expected the model's layout '\(model.layout)'") }
+        let classesValue = try map.value("classes")
+        let classes = try positive(classesValue)
+        guard classes == model.numClasses else { throw classesValue.error("expected num_classes (\(model.numClasses))") }
+        let imbalanceValue = try map.value("imbalance")
+        let imbalance = try imbalanceValue.double()
+        guard imbalance >= 1 else { throw imbalanceValue.error("expected a ratio >= 1") }
+        let recipe = SyntheticRecipe(layout: layout, classes: classes, trainCount: try positive(map.value("train")),
+                                     valCount: try positive(map.value("val")), frames: try positive(map.value("frames")),
+                                     persons: try positive(map.value("persons")), seed: UInt64(try nonNegative(map.value("seed"))), imbalance: imbalance)
+        try map.finish()
+        return recipe
+    }
+
+    static func nonNegative(_ value: YAMLValue) throws(ConfigError) -> Int {
+        let number = try value.int()
+        guard number >= 0 else { throw value.error("expected an integer >= 0, found \(number)") }
+        return number
     }
 
     static func positive(_ value: YAMLValue) throws(ConfigError) -> Int {

@@ -125,6 +125,13 @@ public struct EpochMetric: Codable, Sendable, FetchableRecord, PersistableRecord
     public var metric: String
     public var value: Double
 
+    public init(runId: Int64, epoch: Int, metric: String, value: Double) {
+        self.runId = runId
+        self.epoch = epoch
+        self.metric = metric
+        self.value = value
+    }
+
     public enum Columns {
         public static let runId = Column(CodingKeys.runId)
         public static let epoch = Column(CodingKeys.epoch)

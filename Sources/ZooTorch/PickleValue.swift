@@ -145,6 +145,22 @@ public enum ScalarType: String, Sendable, Equatable {
         }
     }
 
+    /// numpy's type code (`f4`, `i8`, ...).
+    public var numpyCode: String {
+        switch self {
+        case .float32: "f4"
+        case .float64: "f8"
+        case .float16: "f2"
+        case .bfloat16: "V2"
+        case .int64: "i8"
+        case .int32: "i4"
+        case .int16: "i2"
+        case .int8: "i1"
+        case .uint8: "u1"
+        case .bool: "b1"
+        }
+    }
+
     /// From a numpy dtype string such as `f4`, `<f8`, `i8`, `f2`, `u1`, `b1`.
     init?(numpy code: String) {
         var code = Substring(code)

@@ -20,13 +20,20 @@ public indirect enum PickleOutput: Sendable {
     case orderedDict([(String, PickleOutput)])
     /// A contiguous tensor whose bytes are storage `key`.
     case tensor(key: String, type: ScalarType, shape: [Int])
+    /// Python `bytes` (protocol 3+ opcode BINBYTES).
+    case bytes([UInt8])
+    /// A numpy array as numpy 1.x pickles it: `numpy.core.multiarray._reconstruct` + BUILD with raw little-endian bytes.
+    case ndarray(type: ScalarType, shape: [Int], data: [UInt8])
 }
 
 public struct PickleWriter {
-    public private(set) var bytes: [UInt8] = [0x80, 0x02]  // PROTO 2
+    public private(set) var bytes: [UInt8]
     var memo: [String: Int] = [:]
 
-    public init() {}
+    /// Protocol 2 (what torch.save uses) unless `bytes` or `ndarray` values need protocol 3+ (annotation files use 4).
+    public init(protocol version: UInt8 = 2) {
+        bytes = [0x80, version]
+    }
 
     public mutating func write(_ value: PickleOutput) {
         switch value {
@@ -66,6 +73,30 @@ public struct PickleWriter {
             bytes.append(0x29)
             bytes.append(0x52)  // REDUCE
             writeItems(entries.map { (PickleOutput.string($0.0), $0.1) })
+        case .bytes(let data):
+            bytes.append(0x42)
+            withUnsafeBytes(of: UInt32(data.count).littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: data)
+        case .ndarray(let type, let shape, let data):
+            writeGlobal("numpy.core.multiarray", "_reconstruct")
+            writeGlobal("numpy", "ndarray")
+            write(.tuple([.int(0)]))
+            write(.bytes(Array("b".utf8)))
+            bytes.append(0x87)  // TUPLE3
+            bytes.append(0x52)  // REDUCE
+            // state: (1, shape, dtype, is_fortran, data)
+            bytes.append(0x28)
+            writeInt(1)
+            write(.tuple(shape.map { .int($0) }))
+            writeGlobal("numpy", "dtype")
+            write(.tuple([.string(type.numpyCode), .bool(false), .bool(true)]))
+            bytes.append(0x52)
+            write(.tuple([.int(3), .string(type.byteCount == 1 ? "|" : "<"), .none, .none, .none, .int(-1), .int(-1), .int(0)]))
+            bytes.append(0x62)  // BUILD (dtype)
+            bytes.append(0x89)
+            write(.bytes(data))
+            bytes.append(0x74)
+            bytes.append(0x62)  // BUILD (array)
         case .tensor(let key, let type, let shape):
             writeGlobal("torch._utils", "_rebuild_tensor_v2")
             bytes.append(0x28)  // MARK: the argument tuple

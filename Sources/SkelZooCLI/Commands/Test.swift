@@ -68,17 +68,9 @@ extension SkelZoo {
                 let pipeline = PosePipeline(resolved.config.testPipeline)
                 let progress = ProgressLine("testing")
                 let started = Date()
-                var run: Run?
-                if let entry = resolved.entry, let context = resolved.context {
-                    var record = Run(entryName: entry.name, mode: "eval")
-                    record.threads = threads
-                    record.checkpointSHA256 = try Hashing.sha256(of: checkpointURL)
-                    let machine = MachineInfo.current
-                    record.cpu = machine.cpu
-                    record.blasCore = machine.blasCore
-                    record.codeVersion = SkelZoo.configuration.version
-                    run = try context.registry.startRun(record)
-                }
+                var recorder = try RunRecorder(context: resolved.context, entry: resolved.entry, mode: "eval", seed: nil, threads: threads,
+                                               configHash: resolved.configHash, workDir: nil)
+                if recorder.run != nil { recorder.run?.checkpointSHA256 = try Hashing.sha256(of: checkpointURL) }
                 let evaluation: Evaluation
                 do {
                     evaluation = try Evaluator.evaluate(
@@ -86,20 +78,10 @@ extension SkelZoo {
                         batchSize: batchSize ?? resolved.config.data.testVideosPerGPU, threads: threads,
                         source: annURL.path) { done, total in progress.update(done, total) }
                 } catch {
-                    if var run, let context = resolved.context {
-                        run.status = .failed
-                        run.message = "\(error)"
-                        run.finishedAt = Date()
-                        try? context.registry.finishRun(run, scores: [:])
-                    }
+                    recorder.fail(error)
                     throw error
                 }
-                if var run, let context = resolved.context {
-                    run.status = .succeeded
-                    run.finishedAt = Date()
-                    run.wallSeconds = Date().timeIntervalSince(started)
-                    try context.registry.finishRun(run, scores: Dictionary(uniqueKeysWithValues: evaluation.metrics))
-                }
+                try recorder.succeed(scores: Dictionary(uniqueKeysWithValues: evaluation.metrics), wallSeconds: Date().timeIntervalSince(started))
                 if let out {
                     try AtomicFile.write(try TestOutput(evaluation).encoded(), to: URL(fileURLWithPath: out))
                 }
@@ -136,17 +118,22 @@ enum ModelArgument {
         var config: ExperimentConfig
         var entry: ZooEntry?
         var context: ZooContext?
+        /// sha256 of the config text.
+        var configHash: String
     }
 
     static func resolve(_ argument: String, global: GlobalOptions) throws -> Resolved {
         let looksLikeFile = argument.hasSuffix(".yml") || argument.hasSuffix(".yaml") || argument.contains("/")
         if looksLikeFile {
-            guard FileManager.default.fileExists(atPath: argument) else { throw CLIError("config file \(argument) does not exist") }
-            return Resolved(config: try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: argument)), entry: nil, context: nil)
+            guard let text = try? String(contentsOfFile: argument, encoding: .utf8) else { throw CLIError("cannot read config file \(argument)") }
+            return Resolved(config: try ExperimentConfig.parse(text, file: argument), entry: nil, context: nil,
+                            configHash: Hashing.sha256(Data(text.utf8)))
         }
         let context = try ZooContext(global)
         let entry = try context.entry(named: argument)
-        return Resolved(config: try context.sources.config(for: entry), entry: entry, context: context)
+        let (text, origin) = try context.sources.configText(for: entry)
+        return Resolved(config: try ExperimentConfig.parse(text, file: origin), entry: entry, context: context,
+                        configHash: Hashing.sha256(Data(text.utf8)))
     }
 
     /// Builds the config's model and loads the checkpoint's weights into it.

@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import ZooConfig
+import ZooPose
+import ZooRegistry
+import ZooRunner
+
+extension SkelZoo {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train an entry from scratch with a seed, deterministically (as MMAction2's tools/train.py --seed S --deterministic --validate).",
+            discussion: """
+            The same seed gives the same bits: final weights, every logged loss and every score, with any --threads,
+            and when killed and rerun with --resume. The work dir holds latest.pth (every epoch), epoch_N.pth (at the
+            config's checkpoint interval), log.jsonl (one JSON line per iteration, validation and epoch) and
+            result.json (final metrics and weights_sha256). With a zoo entry the run is recorded in the registry.
+
+            weights_sha256 is SHA-256 over the state_dict in PyTorch's order: for each entry its name in UTF-8, a zero
+            byte, then its values' little-endian bytes (float32; int64 for num_batches_tracked).
+
+            Examples:
+              skelzoo train demo_stgcn_coco2d_ce --seed 0
+              skelzoo train demo_stgcn_coco2d_ce --seed 0 --work-dir runs/a --resume --threads 2
+            """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "A zoo entry name or a config YAML file.")
+        var model: String
+
+        @Option(help: "Random seed (initialisation, shuffling, dropout).")
+        var seed: Int
+
+        @Option(help: "Work dir (default: work_dirs/<entry>/seed<N>).")
+        var workDir: String?
+
+        @Flag(help: "Continue from the work dir's latest.pth.")
+        var resume = false
+
+        @Option(help: "Start from these weights (a .pth state_dict), like MMCV's load_from.")
+        var loadFrom: String?
+
+        @Flag(name: .customLong("validate"), inversion: .prefixedNo, help: "Validate at the config's evaluation interval.")
+        var runValidation = true
+
+        @Option(help: "Worker threads (results do not depend on it).")
+        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(help: "Folder the config's ann_file paths are relative to (default: the SkelZoo home).")
+        var dataRoot: String?
+
+        @Flag(help: "Print result.json to stdout.")
+        var json = false
+
+        func validate() throws {
+            guard seed >= 0 else { throw ValidationError("--seed must be >= 0") }
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        }
+
+        func run() throws {
+            try Console.run {
+                let resolved = try ModelArgument.resolve(model, global: global)
+                let name = resolved.entry?.name ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+                let work = URL(fileURLWithPath: workDir ?? "work_dirs/\(name)/seed\(seed)")
+                let data = DataResolver(root: dataRoot.map { URL(fileURLWithPath: $0) } ?? global.homeURL)
+                let files = try data.annotationFiles(for: resolved.config, entryName: resolved.entry?.name)
+                let train = try AnnotationFile.load(files.train).samples
+                let val = try AnnotationFile.load(files.val).samples
+                let setup = TrainingSetup(config: resolved.config, configHash: resolved.configHash, configName: name, seed: UInt64(seed),
+                                          threads: threads, workDirectory: work, resume: resume,
+                                          loadFrom: loadFrom.map { URL(fileURLWithPath: $0) }, validate: runValidation)
+                let recorder = try RunRecorder(context: resolved.context, entry: resolved.entry, mode: "train", seed: seed,
+                                               threads: threads, configHash: resolved.configHash, workDir: work.path)
+                let result: TrainingResult
+                do {
+                    result = try TrainingRunner.run(setup, train: train, val: val)
+                } catch {
+                    recorder.fail(error)
+                    throw error
+                }
+                try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds)
+                if json {
+                    print(String(decoding: try Data(contentsOf: work.appending(path: "result.json")), as: UTF8.self))
+                } else {
+                    let metrics = result.metrics.sorted { $0.key < $1.key }.map { "\($0.key): \(String(format: "%.4f", $0.value))" }
+                    print((metrics + ["weights_sha256: \(result.weightsSHA256)", "work dir: \(work.path)"]).joined(separator: "\n"))
+                }
+            }
+        }
+    }
+}
+
+/// Runs a trainer with progress on stderr.
+enum TrainingRunner {
+    static func run(_ setup: TrainingSetup, train: [PoseSample], val: [PoseSample]) throws -> TrainingResult {
+        let trainer = try Trainer(setup, train: train, val: val)
+        let total = setup.config.totalEpochs
+        let progress = ProgressLine("training", plainEvery: 15)
+        var done = 0
+        let perEpoch = (train.count * setup.config.data.train.repeatTimes + setup.config.data.videosPerGPU - 1) / setup.config.data.videosPerGPU
+        return try trainer.run { event in
+            switch event {
+            case .resumed(let epoch, let iteration):
+                Console.info("resuming \(setup.workDirectory.path) after epoch \(epoch) (iteration \(iteration))")
+                done = iteration
+            case .iteration:
+                done += 1
+                progress.update(done, total * perEpoch, unit: "iterations")
+            case .epochFinished(let summary):
+                let validation = summary.validation.map { " " + $0.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ") } ?? ""
+                Console.info("epoch \(summary.epoch)/\(total): loss \(String(format: "%.4f", summary.loss)) lr \(summary.learningRate)\(validation)")
+            case .checkpointWritten:
+                break
+            }
+        }
+    }
+}
+
+/// Records a run in the registry when it belongs to a zoo entry; a crash leaves it marked running or failed.
+struct RunRecorder {
+    let registry: Registry?
+    var run: Run?
+
+    init(context: ZooContext?, entry: ZooEntry?, mode: String, seed: Int?, threads: Int, configHash: String, workDir: String?) throws {
+        guard let context, let entry else {
+            registry = nil
+            return
+        }
+        registry = context.registry
+        var record = Run(entryName: entry.name, mode: mode, seed: seed)
+        let machine = MachineInfo.current
+        record.threads = threads
+        record.cpu = machine.cpu
+        record.blasCore = machine.blasCore
+        record.configHash = configHash
+        record.codeVersion = CodeVersion.current
+        record.workDir = workDir
+        run = try context.registry.startRun(record)
+    }
+
+    func fail(_ error: any Error) {
+        guard var run, let registry else { return }
+        run.status = .failed
+        run.message = "\(error)"
+        run.finishedAt = Date()
+        try? registry.finishRun(run, scores: [:])
+    }
+
+    func succeed(scores: [String: Double], weightsSHA256: String? = nil, checkpointSHA256: String? = nil,
+                 history: [EpochSummary] = [], wallSeconds: Double) throws {
+        guard var run, let registry, let id = run.id else { return }
+        run.status = .succeeded
+        run.finishedAt = Date()
+        run.wallSeconds = wallSeconds
+        run.weightsSHA256 = weightsSHA256
+        if let checkpointSHA256 { run.checkpointSHA256 = checkpointSHA256 }
+        var metrics: [EpochMetric] = []
+        for summary in history {
+            metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "loss", value: summary.loss))
+            metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "lr", value: summary.learningRate))
+            metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "train_top1_acc", value: summary.trainTop1))
+            for (name, value) in summary.validation ?? [:] {
+                metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "val_\(name)", value: value))
+            }
+        }
+        try registry.finishRun(run, scores: scores, epochMetrics: metrics)
+    }
+}
+
+/// `git describe` of the source tree when available, else the release version.
+enum CodeVersion {
+    static var current: String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        process.arguments = ["-C", URL(fileURLWithPath: #filePath).deletingLastPathComponent().path, "describe", "--always", "--dirty", "--tags"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        if (try? process.run()) != nil {
+            process.waitUntilExit()
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if process.terminationStatus == 0 && !text.isEmpty { return text }
+        }
+        return SkelZoo.configuration.version
+    }
+}

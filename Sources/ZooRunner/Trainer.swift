@@ -1,0 +1,281 @@
+// N samples per batch, C channels, T frames, V joints, M persons.
+//
+// Seeded, deterministic training as MMAction2's `tools/train.py CONFIG --seed S --deterministic --validate` runs
+// it: SGD by iteration, lr stepped by epoch, RepeatDataset, validation and checkpoints at the config's intervals.
+// Every random draw comes from CounterRNG keyed by (seed, stream, index); every reduction has a fixed order; a
+// checkpoint holds everything the next iteration needs. So the weights, every logged loss and every score are
+// the same bits for any thread count, and for a run killed at any point and resumed from latest.pth.
+// The runner writes its work dir and returns values; it never touches the registry.
+import Foundation
+import ZooConfig
+import ZooPose
+import ZooSTGCN
+import ZooTensor
+import ZooTorch
+
+public struct TrainingSetup: Sendable {
+    public var config: ExperimentConfig
+    /// sha256 of the config text; checked on resume.
+    public var configHash: String
+    public var configName: String
+    public var seed: UInt64
+    public var threads: Int
+    public var workDirectory: URL
+    public var resume: Bool
+    public var loadFrom: URL?
+    public var validate: Bool
+
+    public init(config: ExperimentConfig, configHash: String, configName: String, seed: UInt64, threads: Int,
+                workDirectory: URL, resume: Bool = false, loadFrom: URL? = nil, validate: Bool = true) {
+        self.config = config
+        self.configHash = configHash
+        self.configName = configName
+        self.seed = seed
+        self.threads = threads
+        self.workDirectory = workDirectory
+        self.resume = resume
+        self.loadFrom = loadFrom
+        self.validate = validate
+    }
+}
+
+/// One epoch's summary.
+public struct EpochSummary: Sendable, Codable, Equatable {
+    public var epoch: Int
+    public var learningRate: Double
+    /// Mean training loss over the epoch's iterations.
+    public var loss: Double
+    /// Training-batch top-1, averaged over iterations (MMAction2 logs it per batch).
+    public var trainTop1: Double
+    /// Validation metrics when validation ran this epoch.
+    public var validation: [String: Double]?
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, learningRate = "lr", loss, trainTop1 = "train_top1_acc", validation
+    }
+}
+
+public struct TrainingResult: Sendable, Codable {
+    public var seed: UInt64
+    public var epochs: Int
+    public var iterations: Int
+    public var metrics: [String: Double]
+    public var weightsSHA256: String
+    public var configHash: String
+    public var history: [EpochSummary]
+    public var threads: Int
+    public var machine: MachineInfo
+    public var wallSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case seed, epochs, iterations, metrics, history, threads, machine
+        case weightsSHA256 = "weights_sha256", configHash = "config_hash", wallSeconds = "wall_seconds"
+    }
+}
+
+/// What the trainer reports while it runs.
+public enum TrainingEvent: Sendable {
+    case resumed(epoch: Int, iteration: Int)
+    case iteration(epoch: Int, iteration: Int, ofEpoch: Int, epochLength: Int, loss: Double, learningRate: Double)
+    case epochFinished(EpochSummary)
+    case checkpointWritten(URL)
+}
+
+public final class Trainer {
+    let setup: TrainingSetup
+    let train: [PoseSample]
+    let val: [PoseSample]
+    let pipeline: PosePipeline
+    let valPipeline: PosePipeline
+    let loss: Loss
+
+    public static let logName = "log.jsonl"
+
+    public init(_ setup: TrainingSetup, train: [PoseSample], val: [PoseSample]) throws {
+        self.setup = setup
+        self.train = train
+        self.val = val
+        pipeline = PosePipeline(setup.config.trainPipeline)
+        valPipeline = PosePipeline(setup.config.valPipeline)
+        switch setup.config.model.loss {
+        case .crossEntropy(let weight):
+            loss = .crossEntropy(lossWeight: Float(weight))
+        case .cbFocal(let weight, let beta, let gamma, let counts):
+            loss = .cbFocal(lossWeight: Float(weight), classWeights: Loss.classBalancedWeights(samplesPerClass: counts, beta: beta), gamma: Float(gamma))
+        }
+        guard !train.isEmpty else { throw RunnerError("the training annotations hold no samples") }
+    }
+
+    var latest: URL { setup.workDirectory.appending(path: "latest.pth") }
+    var logURL: URL { setup.workDirectory.appending(path: Self.logName) }
+
+    /// Trains to the config's last epoch (or resumes there) and writes `result.json`.
+    public func run(events: (TrainingEvent) -> Void = { _ in }) throws -> TrainingResult {
+        let started = Date()
+        let config = setup.config
+        let threads = setup.threads
+        BLAS.setThreads(1)
+        try FileManager.default.createDirectory(at: setup.workDirectory, withIntermediateDirectories: true)
+
+        var model = STGCN(STGCNConfiguration(config.model))
+        var optimizer = SGD(momentum: Float(config.optimizer.momentum), weightDecay: Float(config.optimizer.weightDecay),
+                            nesterov: config.optimizer.nesterov)
+        var position = TrainingPosition(epoch: 0, iteration: 0, seed: setup.seed, configHash: setup.configHash)
+        var history: [EpochSummary] = []
+
+        let hasLatest = FileManager.default.fileExists(atPath: latest.path)
+        if setup.resume && hasLatest {
+            position = try CheckpointIO.restore(from: latest, into: &model, optimizer: &optimizer)
+            guard position.configHash == setup.configHash else {
+                throw RunnerError("\(latest.path) was written with another config (hash \(position.configHash.prefix(12)), now \(setup.configHash.prefix(12)))",
+                                  hint: "resume with the config it was trained with, or use a new --work-dir")
+            }
+            guard position.seed == setup.seed else {
+                throw RunnerError("\(latest.path) was trained with seed \(position.seed), not \(setup.seed)", hint: "pass --seed \(position.seed)")
+            }
+            history = try truncateLog(toEpoch: position.epoch)
+            events(.resumed(epoch: position.epoch, iteration: position.iteration))
+        } else {
+            if hasLatest {
+                throw RunnerError("\(setup.workDirectory.path) already holds a checkpoint (latest.pth)",
+                                  hint: "pass --resume to continue it, or choose another --work-dir")
+            }
+            model.initialize(rng: CounterRNG(seed: setup.seed, stream: Streams.initialization), headStd: config.model.initStd)
+            if let loadFrom = setup.loadFrom { try loadWeights(loadFrom, into: &model) }
+            try? FileManager.default.removeItem(at: logURL)
+        }
+
+        let batchSize = config.data.videosPerGPU
+        let epochLength = train.count * config.data.train.repeatTimes
+        let iterationsPerEpoch = (epochLength + batchSize - 1) / batchSize
+        var log = try LogWriter(url: logURL)
+
+        while position.epoch < config.totalEpochs {
+            let epoch = position.epoch  // 0-based
+            let lr = config.lrSchedule.learningRate(base: config.optimizer.lr, epoch: epoch)
+            let order = CounterRNG(seed: setup.seed, stream: Streams.shuffle).substream(UInt64(epoch)).permutation(epochLength)
+            var lossSum = 0.0, top1Sum = 0.0
+            for step in 0..<iterationsPerEpoch {
+                let indices = order[step * batchSize..<min(epochLength, (step + 1) * batchSize)].map { $0 % train.count }
+                let batch = PosePipeline.collate(indices.map { pipeline.apply(train[$0]) })
+                let labels = indices.map { train[$0].label }
+                let dropout = CounterRNG(seed: setup.seed, stream: Streams.dropout).substream(UInt64(position.iteration))
+                let (logits, _, saved) = model.forward(batch, training: true, dropoutRNG: dropout, threads: threads)
+                let (lossValue, dLogits) = loss.forward(logits, labels: labels)
+                guard lossValue.isFinite else {
+                    throw RunnerError("loss is \(lossValue) at iteration \(position.iteration + 1) (epoch \(epoch + 1), step \(step + 1)); training stopped",
+                                      hint: "lower the learning rate or check the data; latest.pth holds the last good epoch")
+                }
+                var gradients = model.zeroGradients()
+                guard let saved else { preconditionFailure("training forward keeps its state") }
+                model.backward(dLogits, saved, into: &gradients, threads: threads)
+                optimizer.step(&model, gradients, lr: Float(lr))
+                position.iteration += 1
+                let top1 = Metrics.topKAccuracy(scores: rows(logits), labels: labels, k: 1)
+                lossSum += Double(lossValue)
+                top1Sum += top1
+                try log.append(["mode": "train", "epoch": epoch + 1, "iter": position.iteration, "lr": lr,
+                                "loss": Double(lossValue), "top1_acc": top1, "time": Date().timeIntervalSince(started)])
+                events(.iteration(epoch: epoch + 1, iteration: step + 1, ofEpoch: iterationsPerEpoch, epochLength: epochLength,
+                                  loss: Double(lossValue), learningRate: lr))
+            }
+            position.epoch += 1
+            var summary = EpochSummary(epoch: position.epoch, learningRate: lr, loss: lossSum / Double(iterationsPerEpoch),
+                                       trainTop1: top1Sum / Double(iterationsPerEpoch), validation: nil)
+            if setup.validate && !val.isEmpty && (position.epoch % config.evaluation.interval == 0 || position.epoch == config.totalEpochs) {
+                var evalModel = model
+                let evaluation = try Evaluator.evaluate(&evalModel, samples: val, pipeline: valPipeline, metrics: config.evaluation.metrics,
+                                                        topk: config.evaluation.topk, batchSize: batchSize, threads: threads, source: "validation")
+                summary.validation = Dictionary(uniqueKeysWithValues: evaluation.metrics)
+                var line: [String: Any] = ["mode": "val", "epoch": position.epoch, "iter": position.iteration]
+                for (name, value) in evaluation.metrics { line[name] = value }
+                try log.append(line)
+            }
+            try log.append(["mode": "epoch", "epoch": position.epoch, "iter": position.iteration, "lr": lr, "loss": summary.loss,
+                            "top1_acc": summary.trainTop1])
+            try log.flush()
+            history.append(summary)
+            // latest.pth every epoch (the resume point); epoch_N.pth at the config's interval and at the end.
+            let bytes = Data(CheckpointIO.encode(model: model, optimizer: optimizer, learningRate: lr, baseLearningRate: config.optimizer.lr,
+                                                 position: position, configName: setup.configName))
+            if position.epoch % config.checkpointInterval == 0 || position.epoch == config.totalEpochs {
+                let file = setup.workDirectory.appending(path: "epoch_\(position.epoch).pth")
+                try AtomicFile.write(bytes, to: file)
+                events(.checkpointWritten(file))
+            }
+            try AtomicFile.write(bytes, to: latest)
+            events(.epochFinished(summary))
+        }
+
+        let metrics = history.last(where: { $0.validation != nil })?.validation ?? [:]
+        let result = TrainingResult(seed: setup.seed, epochs: position.epoch, iterations: position.iteration, metrics: metrics,
+                                    weightsSHA256: CheckpointIO.weightsSHA256(model), configHash: setup.configHash, history: history,
+                                    threads: threads, machine: .current, wallSeconds: Date().timeIntervalSince(started))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(result), to: setup.workDirectory.appending(path: "result.json"))
+        return result
+    }
+
+    /// `--load-from`: weights only (MMCV `load_from`), strict.
+    func loadWeights(_ url: URL, into model: inout STGCN) throws {
+        let file: ZooTorch.TorchCheckpoint
+        do { file = try ZooTorch.TorchCheckpoint.load(contentsOf: url) } catch { throw RunnerError("\(url.path): \(error)") }
+        do { try model.load(stateDict: try file.stateDict()) } catch { throw RunnerError("\(url.path): \(error)") }
+    }
+
+    func rows(_ logits: Tensor) -> [[Float]] {
+        let classes = logits.shape[1]
+        return (0..<logits.shape[0]).map { Array(logits.storage[$0 * classes..<($0 + 1) * classes]) }
+    }
+
+    /// Drops log lines past the resumed epoch (they will be written again, bit for bit) and returns the epoch summaries kept.
+    func truncateLog(toEpoch epoch: Int) throws -> [EpochSummary] {
+        guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { return [] }
+        var kept: [String] = []
+        var history: [EpochSummary] = []
+        var validation: [Int: [String: Double]] = [:]
+        for line in text.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let lineEpoch = object["epoch"] as? Int, lineEpoch <= epoch else { continue }
+            kept.append(String(line))
+            if object["mode"] as? String == "val" {
+                validation[lineEpoch] = object.compactMapValues { $0 as? Double }.filter { !["epoch", "iter"].contains($0.key) }
+            }
+            if object["mode"] as? String == "epoch" {
+                history.append(EpochSummary(epoch: lineEpoch, learningRate: object["lr"] as? Double ?? 0, loss: object["loss"] as? Double ?? 0,
+                                            trainTop1: object["top1_acc"] as? Double ?? 0, validation: validation[lineEpoch]))
+            }
+        }
+        try AtomicFile.write(Data((kept.map { $0 + "\n" }.joined()).utf8), to: logURL)
+        return history
+    }
+}
+
+/// The RNG streams of a run.
+public enum Streams {
+    public static let initialization: UInt64 = 1
+    public static let shuffle: UInt64 = 2
+    public static let dropout: UInt64 = 3
+}
+
+/// Appends JSON lines to the run log.
+struct LogWriter {
+    let handle: FileHandle
+
+    init(url: URL) throws {
+        if !FileManager.default.fileExists(atPath: url.path) {
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+        }
+        guard let handle = try? FileHandle(forWritingTo: url) else { throw RunnerError("cannot write the log \(url.path)") }
+        try handle.seekToEnd()
+        self.handle = handle
+    }
+
+    mutating func append(_ object: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        try handle.write(contentsOf: data + Data("\n".utf8))
+    }
+
+    func flush() throws { try handle.synchronize() }
+}
