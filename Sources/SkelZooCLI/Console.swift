@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ZooConfig
 import ZooRegistry
+import ZooRunner
 
 /// Output helpers and the error policy of every subcommand: `error: ...` and `hint: ...` on stderr, exit 1.
 enum Console {
@@ -28,6 +29,9 @@ enum Console {
             throw ExitCode.failure
         } catch let error as ConfigError {
             printError(error.description)
+            throw ExitCode.failure
+        } catch let error as RunnerError {
+            printError(error.message, hint: error.hint)
             throw ExitCode.failure
         } catch let error as CLIError {
             printError(error.message, hint: error.hint)

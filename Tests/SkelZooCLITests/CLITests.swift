@@ -123,3 +123,107 @@ import ZooTestSupport
         #expect(result.stderr.contains("has 17 joints, the ntu-rgb+d layout has 25"))
     }
 }
+
+@Suite struct TrainCommandTests {
+    static let tiny = """
+    model:
+      type: SkeletonGCN
+      backbone: {type: STGCN, in_channels: 3, edge_importance_weighting: true, data_bn: true, dropout: 0.1,
+                 channels: [8, 8, 16], strides: [1, 2, 1], graph_cfg: {layout: coco, strategy: spatial, max_hop: 1, dilation: 1}}
+      cls_head: {type: STGCNHead, num_classes: 3, in_channels: 16, num_person: 2, spatial_type: avg, init_std: 0.01,
+                 loss_cls: {type: CrossEntropyLoss, loss_weight: 1.0}}
+      train_cfg: null
+      test_cfg: null
+    synthetic: {layout: coco, classes: 3, train: 96, val: 12, frames: 24, persons: 2, seed: 0, imbalance: 1.0}
+    dataset_type: PoseDataset
+    ann_file_train: tiny/train.pkl
+    ann_file_val: tiny/val.pkl
+    train_pipeline: &p
+      - {type: PaddingWithLoop, clip_len: 24, num_clips: 1}
+      - {type: PoseDecode}
+      - {type: FormatGCNInput, input_format: NCTVM, num_person: 2}
+      - {type: PoseNormalize, mean: [960.0, 540.0, 0.5], min_value: [0.0, 0.0, 0.0], max_value: [1920.0, 1080.0, 1.0]}
+      - {type: Collect, keys: [keypoint, label], meta_keys: []}
+      - {type: ToTensor, keys: [keypoint]}
+    val_pipeline: *p
+    test_pipeline: *p
+    data:
+      videos_per_gpu: 4
+      workers_per_gpu: 2
+      test_dataloader: {videos_per_gpu: 1}
+      train: {type: PoseDataset, ann_file: tiny/train.pkl, data_prefix: '', pipeline: *p}
+      val: {type: PoseDataset, ann_file: tiny/val.pkl, data_prefix: '', pipeline: *p}
+      test: {type: PoseDataset, ann_file: tiny/val.pkl, data_prefix: '', pipeline: *p}
+    optimizer: {type: SGD, lr: 0.03, momentum: 0.9, weight_decay: 0.0001, nesterov: true}
+    optimizer_config: {grad_clip: null}
+    lr_config: {policy: step, step: [3], gamma: 0.1, by_epoch: true}
+    total_epochs: 4
+    checkpoint_config: {interval: 2}
+    evaluation: {interval: 2, metrics: [top_k_accuracy], topk: [1, 5]}
+    log_config: {interval: 100}
+    work_dir: ./work_dirs/tiny/
+    load_from: null
+    resume_from: null
+
+    """
+
+    static func weights(_ directory: URL) throws -> String? {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appending(path: "result.json"))) as? [String: Any]
+        return json?["weights_sha256"] as? String
+    }
+
+    static func trainLines(_ directory: URL) throws -> [String] {
+        (try String(contentsOf: directory.appending(path: "log.jsonl"), encoding: .utf8)).split(separator: "\n")
+            .map { $0.replacingOccurrences(of: #""time":[0-9.e-]+,?"#, with: "", options: .regularExpression) }
+    }
+
+    /// Kills `skelzoo train` with SIGKILL once `ready` holds (or it exits), then resumes it to the end.
+    static func killAndResume(config: URL, root: URL, when ready: @escaping (URL) -> Bool) throws -> URL {
+        let work = Fixtures.temporaryDirectory("kill")
+        let process = Process()
+        process.executableURL = Fixtures.skelzooBinary
+        process.arguments = ["train", config.path, "--seed", "3", "--work-dir", work.path, "--data-root", root.path, "--threads", "2"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && !ready(work) && Date() < deadline { usleep(2000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let resumed = try Fixtures.runSkelzoo(["train", config.path, "--seed", "3", "--work-dir", work.path, "--data-root", root.path,
+                                               "--threads", "1", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        return work
+    }
+
+    @Test func aRunKilledWithSIGKILLAndResumedGivesTheSameBits() throws {
+        let dir = Fixtures.temporaryDirectory("train-cli")
+        let config = dir.appending(path: "tiny.yml")
+        try Data(Self.tiny.utf8).write(to: config)
+        let root = dir.appending(path: "data")
+        let straightDir = dir.appending(path: "straight")
+        let straight = try Fixtures.runSkelzoo(["train", config.path, "--seed", "3", "--work-dir", straightDir.path, "--data-root", root.path, "--threads", "2"])
+        #expect(straight.status == 0, "\(straight.stderr)")
+        #expect(straight.stdout.contains("weights_sha256: "))
+        let expected = try Self.weights(straightDir)
+        // Killed before the first checkpoint, mid-epoch after one, and mid-epoch after several.
+        let points: [(String, (URL) -> Bool)] = [
+            ("before any checkpoint", { (try? String(contentsOf: $0.appending(path: "log.jsonl"), encoding: .utf8))?.contains("\"iter\":3,") == true }),
+            ("after epoch 1", { FileManager.default.fileExists(atPath: $0.appending(path: "latest.pth").path) }),
+            ("in epoch 3", { (try? String(contentsOf: $0.appending(path: "log.jsonl"), encoding: .utf8))?.contains("\"iter\":55,") == true }),
+        ]
+        for (label, ready) in points {
+            let work = try Self.killAndResume(config: config, root: root, when: ready)
+            #expect(try Self.weights(work) == expected, "killed \(label)")
+            #expect(try Self.trainLines(work) == Self.trainLines(straightDir), "killed \(label)")
+        }
+    }
+
+    @Test func missingDataSaysWhereItLookedAndHowToGetIt() throws {
+        let dir = Fixtures.temporaryDirectory("train-nodata")
+        let result = try Fixtures.runSkelzoo(["train", "stgcn_80e_babel60", "--seed", "0", "--home", dir.path, "--work-dir", dir.appending(path: "w").path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("no annotation file at \(dir.path)/data/babel/babel60_train.pkl"))
+        #expect(result.stderr.contains("hint: get it with `skelzoo download stgcn_80e_babel60 --data`"))
+    }
+}
