@@ -30,3 +30,5 @@ test: deps
 bench: build
 	$(BIN) bench --mode eval --threads 1
 	$(BIN) bench --mode eval --threads 2
+	$(BIN) bench --mode train --threads 1
+	$(BIN) bench --mode train --threads 2
