@@ -7,20 +7,21 @@ import PackagePlugin
 struct EmbedZooPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let root = context.package.directoryURL
+        // The tool walks the folders itself; the folders are inputs too, so adding a file re-runs it.
         var inputs: [URL] = []
         for folder in ["zoo", "configs"] {
             let base = root.appending(path: folder)
+            inputs.append(base)
             guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
-            for case let url as URL in walker where url.pathExtension == "yml" {
+            for case let url as URL in walker {
                 inputs.append(url)
             }
         }
-        inputs.sort { $0.path < $1.path }
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedZoo.swift")
         return [.buildCommand(
-            displayName: "Embedding \(inputs.count) zoo and config files",
+            displayName: "Embedding zoo/ and configs/",
             executable: try context.tool(named: "zoo-embed").url,
-            arguments: [root.path, output.path] + inputs.map(\.path),
+            arguments: [root.path, output.path],
             inputFiles: inputs,
             outputFiles: [output]
         )]
