@@ -31,10 +31,11 @@ let package = Package(
         .target(name: "ZooConfig", dependencies: ["Yams"], plugins: ["EmbedZooPlugin"]),
         .target(name: "ZooRegistry", dependencies: ["ZooConfig", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ZooRunner", dependencies: ["ZooTensor", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooConfig", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "ZooReport"),
         .executableTarget(
             name: "SkelZooCLI",
             dependencies: [
-                "ZooConfig", "ZooRegistry", "ZooRunner", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooTensor",
+                "ZooConfig", "ZooRegistry", "ZooReport", "ZooRunner", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,6 +47,7 @@ let package = Package(
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooTestSupport"]),
         .testTarget(name: "ZooRegistryTests", dependencies: ["ZooRegistry", "ZooTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SkelZooCLITests", dependencies: ["ZooTestSupport"]),
+        .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooTestSupport"]),
         .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"]),
         .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"]),
         .testTarget(name: "ZooRunnerTests", dependencies: ["ZooRunner", "ZooSTGCN", "ZooPose", "ZooConfig", "ZooTensor", "ZooTestSupport"]),

@@ -1,5 +1,8 @@
 // Registry records: one struct per table, named as the table, columns in a nested `Columns` enum.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 import ZooConfig
 
@@ -87,6 +90,14 @@ public struct Run: Codable, Sendable, FetchableRecord, MutablePersistableRecord 
     public var startedAt: Date
     public var finishedAt: Date?
     public var wallSeconds: Double?
+    /// The process running it; a `running` run whose process is gone has crashed.
+    public var pid: Int?
+    public var host: String?
+    /// The `skelzoo reproduce` invocation it belongs to.
+    public var batch: String?
+    /// For skipped runs: why, and the command that would fix it.
+    public var skipReason: String?
+    public var fixCommand: String?
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
@@ -100,6 +111,14 @@ public struct Run: Codable, Sendable, FetchableRecord, MutablePersistableRecord 
         self.seed = seed
         self.status = status
         self.startedAt = startedAt
+        pid = Int(ProcessInfo.processInfo.processIdentifier)
+        host = ProcessInfo.processInfo.hostName
+    }
+
+    /// True for a run still marked running whose process no longer exists on this host.
+    public var crashed: Bool {
+        guard status == .running, let pid, host == ProcessInfo.processInfo.hostName else { return false }
+        return kill(pid_t(pid), 0) != 0 && errno == ESRCH
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

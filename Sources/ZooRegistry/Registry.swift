@@ -149,6 +149,17 @@ public struct Registry: Sendable {
                 t.primaryKey(["runId", "epoch", "metric"])
             }
         }
+        migrator.registerMigration("v2-run-process") { db in
+            // The process that runs a run (a `running` run whose process is gone crashed) and the reproduce
+            // invocation it belongs to.
+            try db.alter(table: "run") { t in
+                t.add(column: "pid", .integer)
+                t.add(column: "host", .text)
+                t.add(column: "batch", .text)
+                t.add(column: "skipReason", .text)
+                t.add(column: "fixCommand", .text)
+            }
+        }
         return migrator
     }
 
@@ -255,6 +266,11 @@ public struct Registry: Sendable {
 
     public func updateCheckpoint(_ checkpoint: Checkpoint) throws {
         try writer.write { db in try checkpoint.save(db) }
+    }
+
+    /// Every run, newest first.
+    public func allRuns() throws -> [Run] {
+        try writer.read { db in try Run.order(Run.Columns.startedAt.desc, Run.Columns.id.desc).fetchAll(db) }
     }
 
     public func runs(for name: String) throws -> [Run] {

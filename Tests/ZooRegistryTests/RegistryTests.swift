@@ -96,11 +96,23 @@ import ZooTestSupport
     }
 
     @Test func migratesAFrozenV1DatabaseToHead() throws {
+        // Given a registry made by the v1 schema only, holding a run
         let home = Fixtures.temporaryDirectory()
+        let file = home.appending(path: "registry.sqlite").path
+        let queue = try DatabaseQueue(path: file)
+        try Registry.migrator.migrate(queue, upTo: "v1")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO entry(name, collection, zooFile, dataset, modality, definition, retired, importedAt) VALUES ('old', 'S', 'old.yml', 'D', '2d', '{}', 1, '2026-01-01')")
+            try db.execute(sql: "INSERT INTO run(entryName, mode, status, startedAt) VALUES ('old', 'eval', 'succeeded', '2026-01-01')")
+        }
+        try queue.close()
+        // When opened by this version
         let registry = try Registry.open(home: home)
         try registry.importZoo(try ZooSources.load(overrides: []).parse())
+        // Then it is migrated, with the old run kept
+        #expect(try registry.runs(for: "old").count == 1)
         let reopened = try Registry.open(home: home)
         #expect(try reopened.entries().count == (try ZooSources.load(overrides: []).parse()).flatMap(\.entries).count)
-        #expect(try reopened.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") } == ["v1"])
+        #expect(try reopened.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") } == ["v1", "v2-run-process"])
     }
 }

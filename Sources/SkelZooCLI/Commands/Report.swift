@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import ZooReport
+import ZooRunner
+
+extension SkelZoo {
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the results tables (markdown and SVG) from the registry; nothing is recomputed.",
+            discussion: """
+            One table per collection: Entry, Metric, Published (with source and footnotes), Measured (mean ± std over
+            seeds, n), Δ, Verdict, and a link to each entry's run details. The verdict rules are stated under each table.
+
+            Examples:
+              skelzoo report
+              skelzoo report --out reports/ --zoo zoo/demo.yml
+            """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Folder to write into.")
+        var out: String = "reports"
+
+        func run() throws {
+            try Console.run {
+                let context = try ZooContext(global)
+                let written = try ReportWriter.write(context: context, to: URL(fileURLWithPath: out))
+                for path in written { print(path) }
+            }
+        }
+    }
+}
+
+enum ReportWriter {
+    /// Renders every collection and writes the files atomically; returns their paths.
+    static func write(context: ZooContext, to folder: URL) throws -> [String] {
+        let collections = try ReportBuilder.collections(context)
+        let files = MarkdownReport.render(collections, generatedFrom: "the SkelZoo registry")
+        var written: [String] = []
+        for (path, text) in files {
+            let url = folder.appending(path: path)
+            try AtomicFile.write(Data(text.utf8), to: url)
+            written.append(url.path)
+        }
+        return written
+    }
+}

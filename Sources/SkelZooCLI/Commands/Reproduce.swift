@@ -1,0 +1,213 @@
+import ArgumentParser
+import Foundation
+import ZooConfig
+import ZooPose
+import ZooRegistry
+import ZooReport
+import ZooRunner
+import ZooSTGCN
+
+extension SkelZoo {
+    struct Reproduce: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rerun what can be rerun and record it: evaluate released checkpoints, retrain entries with seeds.",
+            discussion: """
+            --mode eval evaluates the cached checkpoint on the validation annotations; --mode train retrains with each
+            seed (default: the zoo's reference seed, else 0) and evaluates; auto evaluates where the zoo gives a checkpoint
+            and retrains otherwise. What cannot run here (no checkpoint, no data) is recorded as skipped with its reason and
+            the command that would fix it. Every run is recorded with its provenance; `skelzoo report` then writes the tables.
+            The exit code is non-zero only when something that ran did not reproduce or crashed.
+
+            Examples:
+              skelzoo reproduce --zoo zoo/demo.yml
+              skelzoo reproduce demo_stgcn_coco2d_ce --seeds 0,1,2
+              skelzoo reproduce stgcn_80e_babel60 --mode eval --json
+            """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "Entries (default: those of the --zoo files, else the whole zoo).")
+        var entries: [String] = []
+
+        @Option(help: "eval, train or auto.")
+        var mode: String = "auto"
+
+        @Option(help: "Comma-separated seeds for retrains.")
+        var seeds: String?
+
+        @Option(help: "Folder the configs' ann_file paths are relative to (default: the SkelZoo home).")
+        var dataRoot: String?
+
+        @Option(help: "Worker threads.")
+        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Flag(help: "Print a JSON summary.")
+        var json = false
+
+        func validate() throws {
+            guard ["eval", "train", "auto"].contains(mode) else { throw ValidationError("--mode must be eval, train or auto") }
+            if let seeds, parsedSeeds(seeds) == nil { throw ValidationError("--seeds must be comma-separated integers >= 0, e.g. 0,1,2") }
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        }
+
+        func parsedSeeds(_ text: String) -> [Int]? {
+            let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
+            return values.map { $0! }
+        }
+
+        struct Outcome: Encodable {
+            var entry: String
+            var mode: String
+            var status: String
+            var verdict: String
+            var reason: String?
+            var fix: String?
+            var metrics: [String: Double]?
+            var weightsSHA256: [String]?
+
+            enum CodingKeys: String, CodingKey {
+                case entry, mode, status, verdict, reason, fix, metrics
+                case weightsSHA256 = "weights_sha256"
+            }
+        }
+
+        func run() throws {
+            var failedAny = false
+            try Console.run {
+                let context = try ZooContext(global)
+                let chosen: [ZooEntry]
+                if !entries.isEmpty {
+                    chosen = try entries.map { try context.entry(named: $0) }
+                } else if !global.zoo.isEmpty {
+                    let given = Set(context.sources.files.filter { $0.root != nil }.map(\.name))
+                    chosen = context.files.filter { given.contains($0.name) }.flatMap(\.entries)
+                } else {
+                    chosen = context.files.flatMap(\.entries)
+                }
+                let batch = UUID().uuidString
+                var outcomes: [Outcome] = []
+                for (index, entry) in chosen.enumerated() {
+                    Console.info("[\(index + 1)/\(chosen.count)] \(entry.name)")
+                    let outcome = try reproduce(entry, context: context, batch: batch)
+                    Console.info("[\(index + 1)/\(chosen.count)] \(entry.name): \(outcome.status)\(outcome.verdict == "-" ? "" : ", \(outcome.verdict)")\(outcome.reason.map { " (\($0))" } ?? "")")
+                    outcomes.append(outcome)
+                }
+                let reproduced = outcomes.filter { $0.status == "ran" && $0.verdict.hasPrefix("reproduces") }.count
+                let differs = outcomes.filter { $0.status == "ran" && !$0.verdict.hasPrefix("reproduces") }.count
+                let skipped = outcomes.filter { $0.status == "skipped" }.count
+                let failed = outcomes.filter { $0.status == "failed" }.count
+                failedAny = differs + failed > 0
+                if json {
+                    print(try Console.json(outcomes))
+                } else {
+                    for outcome in outcomes {
+                        print("\(outcome.entry): \(outcome.status == "ran" ? outcome.verdict : outcome.status)\(outcome.reason.map { " — \($0)" } ?? "")")
+                    }
+                    print("summary: \(reproduced) reproduced, \(differs) differ, \(skipped) skipped, \(failed) failed")
+                }
+            }
+            if failedAny { throw ExitCode(1) }
+        }
+
+        func reproduce(_ entry: ZooEntry, context: ZooContext, batch: String) throws -> Outcome {
+            let (text, origin) = try context.sources.configText(for: entry)
+            let config = try ExperimentConfig.parse(text, file: origin)
+            let configHash = Hashing.sha256(Data(text.utf8))
+            let resolvedMode = mode == "auto" ? (entry.weightsURL != nil ? "eval" : "train") : mode
+            let data = DataResolver(root: dataRoot.map { URL(fileURLWithPath: $0) } ?? global.homeURL)
+
+            func skip(_ reason: String, fix: String?) throws -> Outcome {
+                var run = Run(entryName: entry.name, mode: resolvedMode, status: .skipped)
+                run.batch = batch
+                run.skipReason = reason
+                run.fixCommand = fix
+                run.configHash = configHash
+                run.codeVersion = CodeVersion.current
+                run.finishedAt = Date()
+                let started = try context.registry.startRun(run)
+                try context.registry.finishRun(started, scores: [:])
+                return Outcome(entry: entry.name, mode: resolvedMode, status: "skipped", verdict: "-", reason: reason, fix: fix)
+            }
+
+            if resolvedMode == "eval" {
+                guard let url = entry.weightsURL, let fileName = entry.checkpointFileName else {
+                    return try skip("the zoo gives no checkpoint for this entry", fix: "skelzoo reproduce \(entry.name) --mode train")
+                }
+                let checkpoint = context.home.appending(path: "checkpoints").appending(path: fileName)
+                guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+                    return try skip("checkpoint not in the cache (no network here)", fix: "fetch \(url) into $SKELZOO_HOME/checkpoints/")
+                }
+                let annotation = data.url(config.data.val.annFile)
+                guard FileManager.default.fileExists(atPath: annotation.path) else {
+                    return try skip("validation annotations \(config.data.val.annFile) not found under the data root",
+                                    fix: entry.dataURLs.last.map { "fetch \($0) into $SKELZOO_HOME/\(URL(fileURLWithPath: config.data.val.annFile).deletingLastPathComponent().relativePath)/" }
+                                        ?? "place \(annotation.lastPathComponent) at $SKELZOO_HOME/\(config.data.val.annFile)")
+                }
+                var recorder = try RunRecorder(context: context, entry: entry, mode: "eval", seed: nil, threads: threads, configHash: configHash, workDir: nil)
+                recorder.run?.batch = batch
+                let started = Date()
+                do {
+                    let sha = try Hashing.sha256(of: checkpoint)
+                    recorder.run?.checkpointSHA256 = sha
+                    if let prefix = entry.sha256Prefix, !sha.hasPrefix(prefix) {
+                        throw RunnerError("\(checkpoint.path) has sha256 \(sha.prefix(8))…, the zoo expects \(prefix)…", hint: "delete it and download again")
+                    }
+                    var model = try ModelArgument.loadModel(config, checkpoint: checkpoint)
+                    let samples = try AnnotationFile.load(annotation).samples
+                    let evaluation = try Evaluator.evaluate(&model, samples: samples, pipeline: PosePipeline(config.testPipeline),
+                                                            metrics: config.evaluation.metrics, topk: config.evaluation.topk,
+                                                            batchSize: 16, threads: threads, source: annotation.path)
+                    let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
+                    try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
+                    let report = try ReportBuilder.entry(entry, registry: context.registry)
+                    return Outcome(entry: entry.name, mode: "eval", status: "ran", verdict: verdict(report), metrics: metrics)
+                } catch {
+                    recorder.fail(error)
+                    return Outcome(entry: entry.name, mode: "eval", status: "failed", verdict: "-", reason: "\(error)")
+                }
+            }
+
+            let seedList = seeds.flatMap(parsedSeeds) ?? [entry.reference?.seed ?? 0]
+            let files: (train: URL, val: URL)
+            do {
+                files = try data.annotationFiles(for: config, entryName: entry.name)
+            } catch let error as RunnerError {
+                _ = error
+                return try skip("training annotations \(config.data.train.annFile) not found under the data root",
+                                fix: entry.dataURLs.isEmpty ? "place the annotation files under $SKELZOO_HOME/ (see `skelzoo show \(entry.name)`)"
+                                    : "fetch \(entry.dataURLs.joined(separator: " and ")) into $SKELZOO_HOME/data/posec3d/")
+            }
+            let train = try AnnotationFile.load(files.train).samples
+            let val = try AnnotationFile.load(files.val).samples
+            var hashes: [String] = []
+            var lastMetrics: [String: Double] = [:]
+            for seed in seedList {
+                let work = context.home.appending(path: "runs/\(entry.name)/seed\(seed)")
+                try? FileManager.default.removeItem(at: work)
+                var recorder = try RunRecorder(context: context, entry: entry, mode: "train", seed: seed, threads: threads, configHash: configHash, workDir: work.path)
+                recorder.run?.batch = batch
+                do {
+                    let setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: threads, workDirectory: work)
+                    let result = try TrainingRunner.run(setup, train: train, val: val)
+                    try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds)
+                    hashes.append(result.weightsSHA256)
+                    lastMetrics = result.metrics
+                } catch {
+                    recorder.fail(error)
+                    return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "seed \(seed): \(error)")
+                }
+            }
+            let report = try ReportBuilder.entry(entry, registry: context.registry)
+            return Outcome(entry: entry.name, mode: "train", status: "ran", verdict: verdict(report), metrics: lastMetrics, weightsSHA256: hashes)
+        }
+
+        /// The entry's verdict over its primary-source metrics: the worst of them.
+        func verdict(_ entry: ReportEntry) -> String {
+            let primary = entry.scores.first?.source
+            let texts = entry.scores.filter { $0.source == primary }.map { MarkdownReport.cells(entry, $0).verdict }.filter { $0 != "-" }
+            if texts.isEmpty { return "-" }
+            return texts.first { !$0.hasPrefix("reproduces") } ?? texts[0]
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import ZooConfig
+import ZooRegistry
+import ZooReport
+
+/// Reads the registry into the plain values ZooReport renders: per entry, the newest group of runs.
+enum ReportBuilder {
+    static func collections(_ context: ZooContext, only names: Set<String>? = nil) throws -> [ReportCollection] {
+        var result: [ReportCollection] = []
+        for file in context.files {
+            for collection in file.collections {
+                let entries = file.entries.filter { $0.collection == collection.name && (names?.contains($0.name) ?? true) }
+                guard !entries.isEmpty else { continue }
+                result.append(ReportCollection(name: collection.name, entries: try entries.map { try entry($0, registry: context.registry) }))
+            }
+        }
+        return result
+    }
+
+    static func entry(_ zoo: ZooEntry, registry: Registry) throws -> ReportEntry {
+        let scores = zoo.scores.map { ReportScore(metric: $0.metric, value: $0.value, source: $0.source, footnote: $0.footnote) }
+        return ReportEntry(name: zoo.name, scores: scores, state: try state(zoo.name, registry: registry), referenceSHA256: zoo.reference?.weightsSHA256)
+    }
+
+    /// The newest run decides: its reproduce batch (or itself), then the newest succeeded run per seed within it.
+    static func state(_ name: String, registry: Registry) throws -> EntryState {
+        let runs = try registry.runs(for: name)
+        guard let newest = runs.first else { return .notRun("never run here; `skelzoo reproduce \(name)`") }
+        let group = newest.batch.map { batch in runs.filter { $0.batch == batch } } ?? [newest]
+        if let broken = group.first(where: { $0.status == .failed || $0.crashed }) {
+            return .failed(broken.status == .failed ? (broken.message ?? "failed") : "the process died during the run (killed or crashed); run #\(broken.id ?? 0) never finished")
+        }
+        if group.contains(where: { $0.status == .running }) { return .notRun("a run is in progress (run #\(newest.id ?? 0))") }
+        if let skipped = group.first(where: { $0.status == .skipped }), !group.contains(where: { $0.status == .succeeded }) {
+            return .skipped(reason: skipped.skipReason ?? skipped.message ?? "skipped", fix: skipped.fixCommand)
+        }
+        var seen: Set<Int> = []
+        var results: [SeedResult] = []
+        for run in group where run.status == .succeeded {
+            if let seed = run.seed, !seen.insert(seed).inserted { continue }
+            results.append(try seedResult(run, registry: registry))
+        }
+        results.sort { ($0.seed ?? 0) < ($1.seed ?? 0) }
+        if newest.mode == "eval", let first = results.first { return .evaluated(first) }
+        return results.isEmpty ? .notRun("no finished run") : .retrained(results)
+    }
+
+    static func seedResult(_ run: Run, registry: Registry) throws -> SeedResult {
+        let id = run.id ?? 0
+        let scores = Dictionary(uniqueKeysWithValues: try registry.scores(ofRun: id).map { ($0.metric, $0.value) })
+        let epochs = try registry.epochMetrics(ofRun: id)
+        let byEpoch = Dictionary(grouping: epochs, by: \.epoch)
+        let curve = byEpoch.keys.sorted().compactMap { epoch -> (epoch: Int, loss: Double, valTop1: Double?)? in
+            let metrics = byEpoch[epoch] ?? []
+            guard let loss = metrics.first(where: { $0.metric == "loss" })?.value else { return nil }
+            return (epoch, loss, metrics.first(where: { $0.metric == "val_top1_acc" })?.value)
+        }
+        let formatter = ISO8601DateFormatter()
+        var provenance: [(String, String)] = [("mode", run.mode), ("started", formatter.string(from: run.startedAt))]
+        if let value = run.codeVersion { provenance.append(("code version", value)) }
+        if let value = run.configHash { provenance.append(("config sha256", "`\(value)`")) }
+        if let value = run.checkpointSHA256 { provenance.append(("checkpoint sha256", "`\(value)`")) }
+        if let value = run.threads { provenance.append(("threads", "\(value)")) }
+        if let value = run.cpu { provenance.append(("CPU", value)) }
+        if let value = run.blasCore { provenance.append(("OpenBLAS core", value)) }
+        if let value = run.wallSeconds { provenance.append(("wall time", String(format: "%.1f s", value))) }
+        return SeedResult(seed: run.seed, metrics: scores, weightsSHA256: run.weightsSHA256, curve: curve, runID: id, provenance: provenance)
+    }
+}

@@ -1,0 +1,89 @@
+// Plain values a report is made from; the CLI fills them from the registry.
+import Foundation
+
+public struct ReportCollection: Sendable {
+    public var name: String
+    public var entries: [ReportEntry]
+
+    public init(name: String, entries: [ReportEntry]) {
+        self.name = name
+        self.entries = entries
+    }
+}
+
+public struct ReportScore: Sendable, Equatable {
+    /// Zoo metric name, e.g. "Top 1 Accuracy".
+    public var metric: String
+    /// As published, e.g. "33.00" (percent).
+    public var value: String
+    public var source: String
+    public var footnote: String?
+
+    public init(metric: String, value: String, source: String, footnote: String? = nil) {
+        self.metric = metric
+        self.value = value
+        self.source = source
+        self.footnote = footnote
+    }
+}
+
+/// One seed's (or one evaluation's) measured result.
+public struct SeedResult: Sendable, Equatable {
+    public var seed: Int?
+    /// MMAction2 metric names with fractions: top1_acc, mean_class_accuracy, ...
+    public var metrics: [String: Double]
+    public var weightsSHA256: String?
+    /// Per epoch: (epoch, training loss, validation top-1 fraction or nil).
+    public var curve: [(epoch: Int, loss: Double, valTop1: Double?)]
+    public var runID: Int64
+    /// Provenance lines for the details page (code version, date, config hash, machine, ...).
+    public var provenance: [(String, String)]
+
+    public init(seed: Int?, metrics: [String: Double], weightsSHA256: String?, curve: [(epoch: Int, loss: Double, valTop1: Double?)],
+                runID: Int64, provenance: [(String, String)]) {
+        self.seed = seed
+        self.metrics = metrics
+        self.weightsSHA256 = weightsSHA256
+        self.curve = curve
+        self.runID = runID
+        self.provenance = provenance
+    }
+
+    public static func == (a: SeedResult, b: SeedResult) -> Bool {
+        a.seed == b.seed && a.metrics == b.metrics && a.weightsSHA256 == b.weightsSHA256 && a.runID == b.runID
+    }
+}
+
+public enum EntryState: Sendable, Equatable {
+    /// Never run; why.
+    case notRun(String)
+    /// Could not run here; why and the command that would fix it.
+    case skipped(reason: String, fix: String?)
+    /// A run that ran and failed, or whose process died.
+    case failed(String)
+    /// Measured: an evaluation of the released checkpoint, or retrains with one result per seed.
+    case evaluated(SeedResult)
+    case retrained([SeedResult])
+}
+
+public struct ReportEntry: Sendable {
+    public var name: String
+    public var scores: [ReportScore]
+    public var state: EntryState
+    /// The zoo's reference `weights_sha256`, for bit-for-bit checks of retrains.
+    public var referenceSHA256: String?
+
+    public init(name: String, scores: [ReportScore], state: EntryState, referenceSHA256: String? = nil) {
+        self.name = name
+        self.scores = scores
+        self.state = state
+        self.referenceSHA256 = referenceSHA256
+    }
+}
+
+/// Zoo metric names and the MMAction2 metric each is measured by.
+public enum MetricNames {
+    public static let measuredBy: [String: String] = [
+        "Top 1 Accuracy": "top1_acc", "Top 5 Accuracy": "top5_acc", "Mean Top 1 Accuracy": "mean_class_accuracy",
+    ]
+}

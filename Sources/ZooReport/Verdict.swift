@@ -1,0 +1,55 @@
+// The verdict rules, stated in every report under its tables.
+
+public enum Verdict: Sendable, Equatable {
+    case reproduces
+    case reproducesBitForBit
+    case differs
+    case bitsDiffer
+    /// No measurement to judge (skipped, failed, never run).
+    case none
+
+    public var text: String {
+        switch self {
+        case .reproduces: "reproduces"
+        case .reproducesBitForBit: "reproduces bit-for-bit"
+        case .differs: "differs"
+        case .bitsDiffer: "differs (bits)"
+        case .none: "-"
+        }
+    }
+
+    /// An evaluation of the released checkpoint reproduces when |Δ| <= 0.05 points.
+    public static let evalTolerance = 0.05
+    /// A single-seed retrain reproduces when the published value is within 1.0 point.
+    public static let singleSeedTolerance = 1.0
+
+    public static let rules = """
+    Verdicts: an evaluation of the released checkpoint **reproduces** when |Δ| ≤ 0.05 points. A retrain \
+    **reproduces** when the published value lies within the seeds' mean ± 2 std (± 1.0 point for one seed). \
+    A rerun of a recorded reference run **reproduces bit-for-bit** when its `weights_sha256` equals the \
+    reference's (**differs (bits)** otherwise, whatever the scores). Δ = measured mean − published, in points.
+    """
+
+    /// Mean and sample standard deviation (n - 1) of values in points.
+    public static func statistics(_ values: [Double]) -> (mean: Double, std: Double) {
+        let mean = values.reduce(0, +) / Double(max(values.count, 1))
+        guard values.count > 1 else { return (mean, 0) }
+        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)
+        return (mean, variance.squareRoot())
+    }
+
+    public static func evaluation(measured: Double, published: Double) -> Verdict {
+        abs(measured - published) <= evalTolerance + 1e-9 ? .reproduces : .differs
+    }
+
+    public static func retrain(measured: [Double], published: Double) -> Verdict {
+        let (mean, std) = statistics(measured)
+        let margin = measured.count == 1 ? singleSeedTolerance : 2 * std
+        return abs(published - mean) <= margin + 1e-9 ? .reproduces : .differs
+    }
+
+    /// Bit-for-bit against a reference: every seed that matches the reference seed's hash must equal it.
+    public static func bits(_ hashes: [String?], reference: String) -> Verdict {
+        hashes.contains(reference) ? .reproducesBitForBit : .bitsDiffer
+    }
+}
