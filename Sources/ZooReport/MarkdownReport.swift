@@ -79,7 +79,7 @@ public enum MarkdownReport {
             let scoreVerdict = Verdict.retrain(measured: values, published: published)
             if let reference = entry.referenceSHA256 {
                 let bits = Verdict.bits(seeds.map(\.weightsSHA256), reference: reference)
-                cells.verdict = bits == .reproducesBitForBit ? bits.text : "\(bits.text); scores \(scoreVerdict.text)"
+                cells.verdict = bits == .reproducesBitForBit ? bits.text : "\(bits.text); scores \(scoreVerdict == .reproduces ? "reproduce" : "differ")"
             } else {
                 cells.verdict = scoreVerdict.text
             }

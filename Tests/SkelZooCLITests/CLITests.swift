@@ -227,3 +227,97 @@ import ZooTestSupport
         #expect(result.stderr.contains("hint: get it with `skelzoo download stgcn_80e_babel60 --data`"))
     }
 }
+
+@Suite struct ReproduceCommandTests {
+    /// A zoo with one tiny synthetic entry whose config sits beside it, and its reference run.
+    static func zoo(in dir: URL, reference: String?, top1: String) throws -> URL {
+        try FileManager.default.createDirectory(at: dir.appending(path: "configs"), withIntermediateDirectories: true)
+        try Data(TrainCommandTests.tiny.utf8).write(to: dir.appending(path: "configs/tiny.yml"))
+        var yaml = """
+        Collections: [{Name: Tiny}]
+        Models:
+          - Name: tiny_demo
+            Config: configs/tiny.yml
+            In Collection: Tiny
+            Metadata: {Keypoint: 2d}
+            Results:
+              - {Dataset: Synthetic, Task: Skeleton-based Action Recognition, Source: reference run, Metrics: {Top 1 Accuracy: "\(top1)"}}
+
+        """
+        if let reference {
+            yaml += "    Reference Run: {Seed: 3, Weights SHA256: \(reference), CPU: test, BLAS Core: test, Threads: 2}\n"
+        }
+        let file = dir.appending(path: "tiny-zoo.yml")
+        try Data(yaml.utf8).write(to: file)
+        return file
+    }
+
+    static func referenceRun(_ dir: URL) throws -> (sha: String, top1: String) {
+        let config = dir.appending(path: "ref.yml")
+        try Data(TrainCommandTests.tiny.utf8).write(to: config)
+        let work = dir.appending(path: "ref")
+        let result = try Fixtures.runSkelzoo(["train", config.path, "--seed", "3", "--work-dir", work.path, "--data-root", dir.appending(path: "refdata").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: work.appending(path: "result.json"))) as? [String: Any])
+        let metrics = try #require(json["metrics"] as? [String: Double])
+        return (try #require(json["weights_sha256"] as? String), String(format: "%.2f", try #require(metrics["top1_acc"]) * 100))
+    }
+
+    @Test func aTinyEntryReproducesBitForBitAndTheReportSaysSo() throws {
+        let dir = Fixtures.temporaryDirectory("reproduce")
+        let (sha, top1) = try Self.referenceRun(dir)
+        let zoo = try Self.zoo(in: dir, reference: sha, top1: top1)
+        let home = dir.appending(path: "home").path
+        let run = try Fixtures.runSkelzoo(["reproduce", "--zoo", zoo.path, "--home", home])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("tiny_demo: reproduces bit-for-bit"))
+        #expect(run.stdout.hasSuffix("summary: 1 reproduced, 0 differ, 0 skipped, 0 failed\n"))
+        let out = dir.appending(path: "reports")
+        #expect(try Fixtures.runSkelzoo(["report", "--zoo", zoo.path, "--home", home, "--out", out.path]).status == 0)
+        let markdown = try String(contentsOf: out.appending(path: "README.md"), encoding: .utf8)
+        #expect(markdown.contains("| tiny_demo | Top 1 Accuracy | \(top1) (reference run) | \(top1) ± 0.00 (n=1) | +0.00 | reproduces bit-for-bit |"))
+        #expect(markdown.contains("| stgcn_80e_babel120_wfl | Mean Top 1 Accuracy | 26.17[^stgcn-1]"))
+        let details = try String(contentsOf: out.appending(path: "runs/tiny_demo.md"), encoding: .utf8)
+        #expect(details.contains("weights_sha256 | `\(sha)`"))
+        #expect(details.contains("OpenBLAS core"))
+        #expect(FileManager.default.fileExists(atPath: out.appending(path: "runs/tiny_demo-curves.svg").path))
+        // The same run against a wrong reference differs, and the exit code says so.
+        let wrong = try Self.zoo(in: dir, reference: String(repeating: "0", count: 64), top1: top1)
+        let differs = try Fixtures.runSkelzoo(["reproduce", "--zoo", wrong.path, "--home", home])
+        #expect(differs.status == 1)
+        #expect(differs.stdout.contains("tiny_demo: differs (bits); scores reproduce"))
+    }
+
+    @Test func entriesThatCannotRunHereAreSkippedWithTheirFix() throws {
+        let home = Fixtures.temporaryDirectory("reproduce-skip")
+        let run = try Fixtures.runSkelzoo(["reproduce", "stgcn_80e_ntu60_xsub_keypoint", "--home", home.path, "--json"])
+        #expect(run.status == 0)
+        let outcomes = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+        #expect(outcomes.first?["status"] as? String == "skipped")
+        #expect((outcomes.first?["fix"] as? String)?.contains("stgcn_80e_ntu60_xsub_keypoint-e7bb9653.pth") == true)
+        let train = try Fixtures.runSkelzoo(["reproduce", "stgcn_80e_babel60", "--mode", "train", "--home", home.path])
+        #expect(train.status == 0)
+        #expect(train.stdout.contains("stgcn_80e_babel60: skipped — training annotations data/babel/babel60_train.pkl not found under the data root"))
+    }
+
+    @Test func aRunKilledMidwayIsReportedAsFailed() throws {
+        let dir = Fixtures.temporaryDirectory("reproduce-kill")
+        let zoo = try Self.zoo(in: dir, reference: nil, top1: "50.00")
+        let home = dir.appending(path: "home")
+        let process = Process()
+        process.executableURL = Fixtures.skelzooBinary
+        process.arguments = ["reproduce", "--zoo", zoo.path, "--home", home.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let log = home.appending(path: "runs/tiny_demo/seed0/log.jsonl")
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline && ((try? String(contentsOf: log, encoding: .utf8))?.contains("\"iter\":5,") != true) { usleep(2000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let out = dir.appending(path: "reports")
+        #expect(try Fixtures.runSkelzoo(["report", "--zoo", zoo.path, "--home", home.path, "--out", out.path]).status == 0)
+        let markdown = try String(contentsOf: out.appending(path: "README.md"), encoding: .utf8)
+        #expect(markdown.contains("| tiny_demo | Top 1 Accuracy | 50.00 (reference run) | failed: the process died during the run (killed or crashed)"))
+    }
+}

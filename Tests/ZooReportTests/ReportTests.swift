@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import ZooTestSupport
+@testable import ZooReport
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+@Suite struct ReportTests {
+    static func seed(_ seed: Int, top1: Double, hash: String? = nil, epochs: Int = 3) -> SeedResult {
+        SeedResult(seed: seed, metrics: ["top1_acc": top1, "mean_class_accuracy": top1 - 0.01], weightsSHA256: hash,
+                   curve: (1...epochs).map { (epoch: $0, loss: 2.0 / Double($0), valTop1: top1 * Double($0) / Double(epochs)) },
+                   runID: Int64(10 + seed), provenance: [("code version", "v0-test")])
+    }
+
+    /// A hand-made collection with every kind of row: eval that reproduces, eval that differs, retrain over three seeds,
+    /// a bit-for-bit rerun, a rerun whose bits differ, a skipped entry, a failed one, one never run, and a footnote.
+    static let collection = ReportCollection(name: "Hand", entries: [
+        ReportEntry(name: "eval_ok", scores: [ReportScore(metric: "Top 1 Accuracy", value: "86.91", source: "zoo")],
+                    state: .evaluated(seed(0, top1: 0.8693))),
+        ReportEntry(name: "eval_off", scores: [ReportScore(metric: "Top 1 Accuracy", value: "86.91", source: "zoo")],
+                    state: .evaluated(seed(0, top1: 0.8600))),
+        ReportEntry(name: "retrain", scores: [ReportScore(metric: "Top 1 Accuracy", value: "40.31", source: "zoo"),
+                                              ReportScore(metric: "Mean Top 1 Accuracy", value: "26.17", source: "paper", footnote: "Copied from the paper.")],
+                    state: .retrained([seed(0, top1: 0.40), seed(1, top1: 0.41), seed(2, top1: 0.405)])),
+        ReportEntry(name: "bits_ok", scores: [ReportScore(metric: "Top 1 Accuracy", value: "91.25", source: "reference run")],
+                    state: .retrained([seed(0, top1: 0.9125, hash: "aa")]), referenceSHA256: "aa"),
+        ReportEntry(name: "bits_off", scores: [ReportScore(metric: "Top 1 Accuracy", value: "91.25", source: "reference run")],
+                    state: .retrained([seed(0, top1: 0.9125, hash: "bb")]), referenceSHA256: "aa"),
+        ReportEntry(name: "skipped", scores: [ReportScore(metric: "Top 1 Accuracy", value: "42.39", source: "zoo")],
+                    state: .skipped(reason: "checkpoint not in the cache (no network here)", fix: "fetch https://example/x.pth into $SKELZOO_HOME/checkpoints/")),
+        ReportEntry(name: "crashed", scores: [ReportScore(metric: "Top 1 Accuracy", value: "50.00", source: "zoo")],
+                    state: .failed("the process died during the run (killed or crashed); run #7 never finished")),
+        ReportEntry(name: "never", scores: [ReportScore(metric: "Top 1 Accuracy", value: "50.00", source: "zoo")],
+                    state: .notRun("never run here; `skelzoo reproduce never`")),
+    ])
+
+    @Test func markdownMatchesTheGoldenFile() throws {
+        let files = MarkdownReport.render([Self.collection], generatedFrom: "a hand-filled registry")
+        let main = try #require(files.first { $0.path == "README.md" }).text
+        let golden = Fixtures.repositoryRoot.appending(path: "Tests/ZooReportTests/Golden/README.md")
+        if ProcessInfo.processInfo.environment["SKELZOO_UPDATE_GOLDEN"] == "1" { try Data(main.utf8).write(to: golden) }
+        #expect(main == (try String(contentsOf: golden, encoding: .utf8)))
+    }
+
+    @Test func verdictRules() {
+        #expect(Verdict.evaluation(measured: 86.96, published: 86.91) == .reproduces)
+        #expect(Verdict.evaluation(measured: 86.97, published: 86.91) == .differs)
+        #expect(Verdict.retrain(measured: [40.0, 41.0, 40.5], published: 40.31) == .reproduces)
+        #expect(Verdict.retrain(measured: [40.0, 41.0, 40.5], published: 42.0) == .differs)   // 40.5 ± 1.0
+        #expect(Verdict.retrain(measured: [40.0], published: 40.9) == .reproduces)
+        #expect(Verdict.retrain(measured: [40.0], published: 41.1) == .differs)
+        #expect(Verdict.bits(["aa"], reference: "aa") == .reproducesBitForBit)
+        #expect(Verdict.bits(["bb"], reference: "aa") == .bitsDiffer)
+    }
+
+    final class PathCounter: NSObject, XMLParserDelegate {
+        var series = 0
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+            if name == "path" && attributes["class"] == "series" { series += 1 }
+        }
+    }
+
+    @Test func curvesAreValidXMLWithOnePathPerSeedInEachPanel() throws {
+        let files = MarkdownReport.render([Self.collection], generatedFrom: "test")
+        let svg = try #require(files.first { $0.path == "runs/retrain-curves.svg" }).text
+        let parser = XMLParser(data: Data(svg.utf8))
+        let counter = PathCounter()
+        parser.delegate = counter
+        #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+        #expect(counter.series == 3 * 2)  // three seeds, loss and validation panels
+        for chart in files where chart.path.hasSuffix(".svg") {
+            #expect(XMLParser(data: Data(chart.text.utf8)).parse(), "\(chart.path)")
+        }
+    }
+
+    @Test func detailsPageGivesTheFixCommand() throws {
+        let files = MarkdownReport.render([Self.collection], generatedFrom: "test")
+        let page = try #require(files.first { $0.path == "runs/skipped.md" }).text
+        #expect(page.contains("To make it runnable: `fetch https://example/x.pth into $SKELZOO_HOME/checkpoints/`"))
+    }
+}
