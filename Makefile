@@ -3,7 +3,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libopenblas-dev
 BIN := .build/release/skelzoo
 
-.PHONY: run test deps build bench fuzz
+.PHONY: run test deps build bench
 
 # Installs the system libraries when missing (apt-get as root; otherwise says what to install).
 deps:
@@ -21,8 +21,13 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product skelzoo
 
+# The main job: retrain the demo zoo with its recorded seeds and check the bits, mark what cannot run here,
+# and regenerate reports/ from the registry.
 run: build
 	$(BIN) list
+	$(BIN) reproduce --zoo zoo/demo.yml
+	$(BIN) reproduce --zoo zoo/stgcn.yml
+	$(BIN) report --out reports
 
 test: deps
 	$(SWIFT) test

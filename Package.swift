@@ -24,6 +24,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        .target(name: "ZooFetch", dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ZooTensor", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         .target(name: "ZooTorch", dependencies: ["ZooTensor"]),
         .target(name: "ZooSTGCN", dependencies: ["ZooTensor", "ZooTorch"], swiftSettings: numericSettings),
@@ -35,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "SkelZooCLI",
             dependencies: [
-                "ZooConfig", "ZooRegistry", "ZooReport", "ZooRunner", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooTensor",
+                "ZooConfig", "ZooFetch", "ZooRegistry", "ZooReport", "ZooRunner", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooTestSupport"]),
         .testTarget(name: "ZooRegistryTests", dependencies: ["ZooRegistry", "ZooTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SkelZooCLITests", dependencies: ["ZooTestSupport"]),
+        .testTarget(name: "ZooFetchTests", dependencies: ["ZooFetch", "ZooTestSupport"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooTestSupport"]),
         .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"]),
         .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"]),

@@ -1,0 +1,287 @@
+// Verified, resumable, atomic downloads over libcurl.
+//
+// A file is fetched into `NAME.part` beside its destination (with `NAME.part.json` recording the URL and the
+// server's ETag / Last-Modified / size for resuming), then hashed and renamed into place only when the sha256
+// matches. A `.part` left by a killed process is continued with a Range request; a server that answers 200
+// instead of 206, a 416, or a changed file (validators differ) restarts from zero. Transient failures (connection
+// errors, timeouts, 5xx, 429 with Retry-After) are retried with exponential backoff and jitter; 404/403 and hash
+// mismatches are not. A `NAME.lock` flock serialises processes fetching the same file; the kernel drops it when a
+// process dies, so a killed process never blocks the next one.
+import CCurl
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct DownloadOptions: Sendable {
+    public var retries = 4
+    /// First backoff delay; doubles per attempt, with jitter, capped at `maxBackoff`.
+    public var backoff: Double = 0.5
+    public var maxBackoff: Double = 30
+    public var connectTimeout = 15
+    /// Abort when slower than `lowSpeedLimit` bytes/s for `lowSpeedTime` seconds.
+    public var lowSpeedLimit = 1024
+    public var lowSpeedTime = 30
+    /// Replaces scheme and host of every URL, keeping the path (air-gapped mirrors).
+    public var mirror: String?
+    /// Never touch the network.
+    public var offline = false
+
+    public init() {}
+
+    /// Options from the environment: SKELZOO_MIRROR, SKELZOO_OFFLINE=1.
+    public static var fromEnvironment: DownloadOptions {
+        var options = DownloadOptions()
+        let environment = ProcessInfo.processInfo.environment
+        if let mirror = environment["SKELZOO_MIRROR"], !mirror.isEmpty { options.mirror = mirror }
+        if environment["SKELZOO_OFFLINE"] == "1" { options.offline = true }
+        return options
+    }
+}
+
+/// What the file must hash to: the full sha256 when known, else OpenMMLab's 8-hex prefix from the file name.
+public struct ExpectedHash: Sendable, Equatable {
+    public var sha256: String?
+    public var prefix: String?
+
+    public init(sha256: String? = nil, prefix: String? = nil) {
+        self.sha256 = sha256?.lowercased()
+        self.prefix = prefix?.lowercased()
+    }
+
+    public func matches(_ actual: String) -> Bool {
+        if let sha256 { return actual == sha256 }
+        if let prefix { return actual.hasPrefix(prefix) }
+        return true
+    }
+
+    public var description: String { sha256 ?? prefix.map { "\($0)…" } ?? "(none)" }
+}
+
+public struct FetchResult: Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    public var byteCount: Int64
+    /// True when the verified file was already in place.
+    public var cached: Bool
+    public var attempts: Int
+}
+
+public final class Downloader: @unchecked Sendable {
+    public let options: DownloadOptions
+
+    public init(options: DownloadOptions = .fromEnvironment) {
+        self.options = options
+        _ = Self.globalInit
+    }
+
+    static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// The URL actually fetched: `url` with scheme and host replaced by the mirror's, path kept.
+    public func effectiveURL(_ url: String) -> String {
+        guard let mirror = options.mirror, let original = URLComponents(string: url), var base = URLComponents(string: mirror) else { return url }
+        base.path = (base.path.hasSuffix("/") ? String(base.path.dropLast()) : base.path) + original.path
+        base.query = original.query
+        return base.string ?? url
+    }
+
+    /// Fetches `url` to `destination`, verified against `expected`.
+    /// - Throws: ``DownloadError`` saying which of URL, status, size or hash failed.
+    public func fetch(_ url: String, to destination: URL, expected: ExpectedHash,
+                      progress: ((_ received: Int64, _ total: Int64?) -> Void)? = nil) throws -> FetchResult {
+        let source = effectiveURL(url)
+        let directory = destination.deletingLastPathComponent()
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw DownloadError(.io, url: source, "cannot create \(directory.path): \(error.localizedDescription)")
+        }
+        return try FileLock.withLock(destination.path + ".lock", url: source) {
+            // A verified file already in place (perhaps fetched by another process while we waited).
+            if FileManager.default.fileExists(atPath: destination.path) {
+                let sha = try Self.sha256(of: destination, url: source)
+                if expected.matches(sha) {
+                    return FetchResult(path: destination.path, sha256: sha, byteCount: Self.size(destination), cached: true, attempts: 0)
+                }
+                if options.offline {
+                    throw DownloadError(.hashMismatch, url: source, "cached \(destination.path) has sha256 \(sha), expected \(expected.description)",
+                                        hint: "run without --offline to fetch it again")
+                }
+                try? FileManager.default.removeItem(at: destination)
+            }
+            guard !options.offline else {
+                throw DownloadError(.offline, url: source, "not cached at \(destination.path) and offline mode is on",
+                                    hint: "run without --offline / SKELZOO_OFFLINE, or copy the file there")
+            }
+            return try download(source, to: destination, expected: expected, progress: progress)
+        }
+    }
+
+    // MARK: - The transfer loop
+
+    struct PartMeta: Codable, Equatable {
+        var url: String
+        var etag: String?
+        var lastModified: String?
+        var total: Int64?
+    }
+
+    func download(_ url: String, to destination: URL, expected: ExpectedHash, progress: ((Int64, Int64?) -> Void)?) throws -> FetchResult {
+        let part = URL(fileURLWithPath: destination.path + ".part")
+        let metaURL = URL(fileURLWithPath: destination.path + ".part.json")
+        var meta = (try? JSONDecoder().decode(PartMeta.self, from: Data(contentsOf: metaURL))).flatMap { $0.url == url ? $0 : nil }
+        if meta == nil { try? FileManager.default.removeItem(at: part) }
+        var attempt = 0
+        var lastError: DownloadError?
+        while attempt <= options.retries {
+            if attempt > 0 {
+                let wait = lastError.flatMap { $0.retryAfter } ?? min(options.maxBackoff, options.backoff * pow(2, Double(attempt - 1)))
+                let jitter = wait * Double.random(in: 0.5...1.0)
+                Thread.sleep(forTimeInterval: min(jitter, options.maxBackoff))
+            }
+            attempt += 1
+            let offset = Self.size(part)
+            let transfer = Transfer(part: part, resumeFrom: meta != nil && offset > 0 ? offset : 0, progress: progress)
+            let outcome = perform(url, transfer)
+            // Remember the validators so a later process can resume.
+            if transfer.etag != nil || transfer.lastModified != nil || transfer.total != nil {
+                let fresh = PartMeta(url: url, etag: transfer.etag, lastModified: transfer.lastModified, total: transfer.total)
+                if let old = meta, transfer.status == 206, (old.etag != nil && old.etag != fresh.etag) || (old.lastModified != nil && old.lastModified != fresh.lastModified)
+                    || (old.total != nil && fresh.total != nil && old.total != fresh.total) {
+                    // The file changed on the server since the .part began: start over.
+                    try? FileManager.default.removeItem(at: part)
+                    try? FileManager.default.removeItem(at: metaURL)
+                    meta = nil
+                    lastError = DownloadError(.network, url: url, "the file changed on the server; restarting")
+                    continue
+                }
+                meta = fresh
+                try? JSONEncoder().encode(fresh).write(to: metaURL)
+            }
+            switch outcome {
+            case .complete:
+                let sha = try Self.sha256(of: part, url: url)
+                guard expected.matches(sha) else {
+                    try? FileManager.default.removeItem(at: part)
+                    try? FileManager.default.removeItem(at: metaURL)
+                    throw DownloadError(.hashMismatch, url: url, "sha256 is \(sha), expected \(expected.description) (\(Self.size(part)) bytes received); nothing was kept",
+                                        hint: "the server or mirror holds a different file; check the URL")
+                }
+                try Self.commit(part, to: destination, url: url)
+                try? FileManager.default.removeItem(at: metaURL)
+                return FetchResult(path: destination.path, sha256: sha, byteCount: Self.size(destination), cached: false, attempts: attempt)
+            case .restart(let error):
+                try? FileManager.default.removeItem(at: part)
+                try? FileManager.default.removeItem(at: metaURL)
+                meta = nil
+                lastError = error
+            case .retry(let error):
+                lastError = error
+            case .fail(let error):
+                try? FileManager.default.removeItem(at: part)
+                try? FileManager.default.removeItem(at: metaURL)
+                throw error
+            }
+        }
+        throw DownloadError(.retriesExhausted, url: url, "gave up after \(attempt) attempts: \(lastError?.message ?? "unknown error")",
+                            hint: "the partial file is kept; run the command again to resume", status: lastError?.status)
+    }
+
+    enum Outcome {
+        case complete
+        case retry(DownloadError)
+        case restart(DownloadError)
+        case fail(DownloadError)
+    }
+
+    func perform(_ url: String, _ transfer: Transfer) -> Outcome {
+        guard let curl = curl_easy_init() else { return .fail(DownloadError(.io, url: url, "libcurl could not start")) }
+        defer { curl_easy_cleanup(curl) }
+        guard transfer.open() else { return .fail(DownloadError(.io, url: url, "cannot write \(transfer.part.path)")) }
+        defer { transfer.close() }
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        _ = skelzoo_curl_set_string(curl, CURLOPT_URL, url)
+        _ = skelzoo_curl_set_long(curl, CURLOPT_FOLLOWLOCATION, 1)
+        _ = skelzoo_curl_set_long(curl, CURLOPT_MAXREDIRS, 10)
+        _ = skelzoo_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT, options.connectTimeout)
+        _ = skelzoo_curl_set_long(curl, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedLimit)
+        _ = skelzoo_curl_set_long(curl, CURLOPT_LOW_SPEED_TIME, options.lowSpeedTime)
+        _ = skelzoo_curl_set_long(curl, CURLOPT_NOSIGNAL, 1)
+        _ = skelzoo_curl_set_string(curl, CURLOPT_USERAGENT, "skelzoo/0.1")
+        // A plain Range header (not CURLOPT_RESUME_FROM): libcurl then accepts a 200 answer, which restarts the file.
+        if transfer.resumeFrom > 0 { _ = skelzoo_curl_set_string(curl, CURLOPT_RANGE, "\(transfer.resumeFrom)-") }
+        _ = skelzoo_curl_set_data_callback(curl, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().write(data, size * count)
+        }
+        _ = skelzoo_curl_set_pointer(curl, CURLOPT_WRITEDATA, context)
+        _ = skelzoo_curl_set_data_callback(curl, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().header(data, size * count)
+            return size * count
+        }
+        _ = skelzoo_curl_set_pointer(curl, CURLOPT_HEADERDATA, context)
+        if transfer.progress != nil {
+            _ = skelzoo_curl_set_long(curl, CURLOPT_NOPROGRESS, 0)
+            _ = skelzoo_curl_set_progress_callback(curl) { context, total, now, _, _ in
+                guard let context else { return 0 }
+                Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().reportProgress(total: Int64(total), now: Int64(now))
+                return 0
+            }
+            _ = skelzoo_curl_set_pointer(curl, CURLOPT_XFERINFODATA, context)
+        }
+        let code = curl_easy_perform(curl)
+        var status = 0
+        _ = skelzoo_curl_get_long(curl, CURLINFO_RESPONSE_CODE, &status)
+        transfer.status = status
+        if transfer.failedWrite { return .fail(DownloadError(.io, url: url, "cannot write \(transfer.part.path) (disk full?)")) }
+        if code != CURLE_OK && status != 416 && !(400..<600).contains(status) {
+            let message = String(cString: curl_easy_strerror(code))
+            return .retry(DownloadError(.network, url: url, "\(message) after \(transfer.written) bytes", status: status == 0 ? nil : status))
+        }
+        switch status {
+        case 200, 206:
+            if let total = transfer.total, Self.size(transfer.part) < total {
+                return .retry(DownloadError(.network, url: url, "connection closed after \(Self.size(transfer.part)) of \(total) bytes", status: status))
+            }
+            return .complete
+        case 416:
+            return .restart(DownloadError(.network, url: url, "server refused the resume range (416); restarting", status: 416))
+        case 404:
+            return .fail(DownloadError(.notFound, url: url, "404 Not Found", hint: "the file is not at this URL (check the zoo entry or the mirror)", status: 404))
+        case 403:
+            return .fail(DownloadError(.forbidden, url: url, "403 Forbidden", hint: "the server refuses this file; check access or use --mirror", status: 403))
+        case 429, 500..<600:
+            var error = DownloadError(.network, url: url, "HTTP \(status)", status: status)
+            error.retryAfter = transfer.retryAfter
+            return .retry(error)
+        default:
+            return .fail(DownloadError(.httpStatus, url: url, "unexpected HTTP status \(status)", status: status))
+        }
+    }
+
+    // MARK: - Files
+
+    static func size(_ url: URL) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
+    public static func sha256(of file: URL, url: String = "") throws -> String {
+        guard let handle = try? FileHandle(forReadingFrom: file) else { throw DownloadError(.io, url: url, "cannot read \(file.path)") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// fsync the .part, rename it over the destination, fsync the folder.
+    static func commit(_ part: URL, to destination: URL, url: String) throws {
+        let fd = open(part.path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); Glibc.close(fd) }
+        guard rename(part.path, destination.path) == 0 else {
+            throw DownloadError(.io, url: url, "cannot move \(part.path) to \(destination.path): \(String(cString: strerror(errno)))")
+        }
+        let directory = open(destination.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 { fsync(directory); Glibc.close(directory) }
+    }
+}
+
