@@ -140,13 +140,17 @@ public final class Downloader: @unchecked Sendable {
             }
             attempt += 1
             let offset = Self.size(part)
-            let transfer = Transfer(part: part, resumeFrom: meta != nil && offset > 0 ? offset : 0, progress: progress)
+            let previous = meta
+            let transfer = Transfer(part: part, resumeFrom: meta != nil && offset > 0 ? offset : 0, progress: progress) { transfer in
+                // Record the validators before the first byte lands; unless the file changed under a resume.
+                let fresh = PartMeta(url: url, etag: transfer.etag, lastModified: transfer.lastModified, total: transfer.total)
+                if transfer.status == 200 || !Self.changed(previous, fresh) { try? JSONEncoder().encode(fresh).write(to: metaURL) }
+            }
             let outcome = perform(url, transfer)
             // Remember the validators so a later process can resume.
             if transfer.etag != nil || transfer.lastModified != nil || transfer.total != nil {
                 let fresh = PartMeta(url: url, etag: transfer.etag, lastModified: transfer.lastModified, total: transfer.total)
-                if let old = meta, transfer.status == 206, (old.etag != nil && old.etag != fresh.etag) || (old.lastModified != nil && old.lastModified != fresh.lastModified)
-                    || (old.total != nil && fresh.total != nil && old.total != fresh.total) {
+                if transfer.status == 206, Self.changed(previous, fresh) {
                     // The file changed on the server since the .part began: start over.
                     try? FileManager.default.removeItem(at: part)
                     try? FileManager.default.removeItem(at: metaURL)
@@ -184,6 +188,13 @@ public final class Downloader: @unchecked Sendable {
         }
         throw DownloadError(.retriesExhausted, url: url, "gave up after \(attempt) attempts: \(lastError?.message ?? "unknown error")",
                             hint: "the partial file is kept; run the command again to resume", status: lastError?.status)
+    }
+
+    /// True when a server's validators say the file is not the one a .part began with.
+    static func changed(_ old: PartMeta?, _ fresh: PartMeta) -> Bool {
+        guard let old else { return false }
+        return (old.etag != nil && old.etag != fresh.etag) || (old.lastModified != nil && old.lastModified != fresh.lastModified)
+            || (old.total != nil && fresh.total != nil && old.total != fresh.total)
     }
 
     enum Outcome {

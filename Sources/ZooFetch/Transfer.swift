@@ -19,11 +19,14 @@ final class Transfer {
     var startedBody = false
     var failedWrite = false
     var lastReport = Date.distantPast
+    /// Called once when the body starts, with the response's validators, so a killed process can be resumed.
+    let onBodyStart: (Transfer) -> Void
 
-    init(part: URL, resumeFrom: Int64, progress: ((Int64, Int64?) -> Void)?) {
+    init(part: URL, resumeFrom: Int64, progress: ((Int64, Int64?) -> Void)?, onBodyStart: @escaping (Transfer) -> Void = { _ in }) {
         self.part = part
         self.resumeFrom = resumeFrom
         self.progress = progress
+        self.onBodyStart = onBodyStart
     }
 
     func open() -> Bool {
@@ -74,6 +77,7 @@ final class Transfer {
                 return 0
             }
             written = offset
+            onBodyStart(self)
         }
         var done = 0
         while done < count {

@@ -64,6 +64,19 @@ public struct Checkpoint: Codable, Sendable, FetchableRecord, PersistableRecord 
     public var state: State
     public var verifiedAt: Date?
 
+    public init(entryName: String, url: String, fileName: String, sha256Prefix: String?, sha256: String?, byteCount: Int64?,
+                localPath: String?, state: State, verifiedAt: Date?) {
+        self.entryName = entryName
+        self.url = url
+        self.fileName = fileName
+        self.sha256Prefix = sha256Prefix
+        self.sha256 = sha256
+        self.byteCount = byteCount
+        self.localPath = localPath
+        self.state = state
+        self.verifiedAt = verifiedAt
+    }
+
     public enum Columns {
         public static let entryName = Column(CodingKeys.entryName)
     }

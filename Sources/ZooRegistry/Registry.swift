@@ -228,7 +228,8 @@ public struct Registry: Sendable {
             return
         }
         if var row = try Checkpoint.fetchOne(db, key: zooEntry.name) {
-            if row.url != url || row.sha256 != zooEntry.sha256 || row.sha256Prefix != zooEntry.sha256Prefix {
+            let hashChanged = zooEntry.sha256 != nil && row.sha256 != nil && row.sha256 != zooEntry.sha256
+            if row.url != url || row.sha256Prefix != zooEntry.sha256Prefix || hashChanged {
                 row = Checkpoint(entryName: zooEntry.name, url: url, fileName: fileName, sha256Prefix: zooEntry.sha256Prefix,
                                  sha256: zooEntry.sha256, byteCount: nil, localPath: nil, state: .absent, verifiedAt: nil)
                 try row.update(db)

@@ -136,7 +136,7 @@ extension SkelZoo {
                 }
                 let checkpoint = context.home.appending(path: "checkpoints").appending(path: fileName)
                 guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-                    return try skip("checkpoint not in the cache (no network here)", fix: "fetch \(url) into $SKELZOO_HOME/checkpoints/")
+                    return try skip("checkpoint not in the cache (no network here)", fix: "skelzoo download \(entry.name)")
                 }
                 let annotation = data.url(config.data.val.annFile)
                 guard FileManager.default.fileExists(atPath: annotation.path) else {
