@@ -5,6 +5,7 @@ final class ProgressLine {
     let label: String
     let start = Date()
     var lastPlain = Date.distantPast
+    var finished = false
     let plainEvery: TimeInterval
 
     init(_ label: String, plainEvery: TimeInterval = 30) {
@@ -13,6 +14,8 @@ final class ProgressLine {
     }
 
     func update(_ done: Int, _ total: Int, unit: String = "samples") {
+        guard total > 0, !finished else { return }
+        if done >= total { finished = true }
         let elapsed = Date().timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
