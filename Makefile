@@ -3,7 +3,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libopenblas-dev
 BIN := .build/release/skelzoo
 
-.PHONY: run test deps build bench
+.PHONY: run test deps build bench fuzz
 
 # Installs the system libraries when missing (apt-get as root; otherwise says what to install).
 deps:
@@ -37,3 +37,10 @@ bench: build
 	$(BIN) bench --mode eval --threads 2
 	$(BIN) bench --mode train --threads 1
 	$(BIN) bench --mode train --threads 2
+
+# Bounded libFuzzer runs over the pickle reader and the torch containers (FUZZ_SECONDS each), seeded with the fixtures.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cd Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	mkdir -p .build/fuzz-corpus && cp ../shared/fixtures/ann/*.pkl .build/fuzz-corpus/ 2>/dev/null || true
+	Fuzz/.build/debug/PickleFuzzer -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 .build/fuzz-corpus

@@ -15,6 +15,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "skelzoo", targets: ["SkelZooCLI"]),
+        // For the fuzzers in Fuzz/ (a package of their own, so `swift build` here never needs libFuzzer).
+        .library(name: "ZooTorch", targets: ["ZooTorch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
