@@ -11,3 +11,15 @@ extension STGCNConfiguration {
                   dropout: Float(model.dropout), numClasses: model.numClasses, numPerson: model.numPerson)
     }
 }
+
+extension Loss {
+    /// The loss a config's `loss_cls` describes, with CBFocalLoss's class weights computed as MMAction2 does.
+    public init(_ config: LossConfig) {
+        switch config {
+        case .crossEntropy(let weight):
+            self = .crossEntropy(lossWeight: Float(weight))
+        case .cbFocal(let weight, let beta, let gamma, let counts):
+            self = .cbFocal(lossWeight: Float(weight), classWeights: Loss.classBalancedWeights(samplesPerClass: counts, beta: beta), gamma: Float(gamma))
+        }
+    }
+}

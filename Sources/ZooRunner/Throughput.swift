@@ -118,12 +118,7 @@ extension Throughput {
     /// Measures full training steps (forward in train mode, the config's loss, backward, SGD) on random data.
     public static func measureTraining(config: ExperimentConfig, batchSize: Int, frames: Int, threads: Int, minSeconds: Double) throws -> Result {
         let configuration = STGCNConfiguration(config.model)
-        let loss: Loss
-        switch config.model.loss {
-        case .crossEntropy(let weight): loss = .crossEntropy(lossWeight: Float(weight))
-        case .cbFocal(let weight, let beta, let gamma, let counts):
-            loss = .cbFocal(lossWeight: Float(weight), classWeights: Loss.classBalancedWeights(samplesPerClass: counts, beta: beta), gamma: Float(gamma))
-        }
+        let loss = Loss(config.model.loss)
         let labels = (0..<batchSize).map { $0 % configuration.numClasses }
         var optimizer = SGD(momentum: Float(config.optimizer.momentum), weightDecay: Float(config.optimizer.weightDecay), nesterov: config.optimizer.nesterov)
         return measure(mode: "train", configuration: configuration, batchSize: batchSize, frames: frames, threads: threads, minSeconds: minSeconds) { model, input in

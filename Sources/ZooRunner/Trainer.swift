@@ -97,12 +97,7 @@ public final class Trainer {
         self.val = val
         pipeline = PosePipeline(setup.config.trainPipeline)
         valPipeline = PosePipeline(setup.config.valPipeline)
-        switch setup.config.model.loss {
-        case .crossEntropy(let weight):
-            loss = .crossEntropy(lossWeight: Float(weight))
-        case .cbFocal(let weight, let beta, let gamma, let counts):
-            loss = .cbFocal(lossWeight: Float(weight), classWeights: Loss.classBalancedWeights(samplesPerClass: counts, beta: beta), gamma: Float(gamma))
-        }
+        loss = Loss(setup.config.model.loss)
         guard !train.isEmpty else { throw RunnerError("the training annotations hold no samples") }
     }
 

@@ -294,7 +294,7 @@ import ZooTestSupport
         #expect(run.status == 0)
         let outcomes = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
         #expect(outcomes.first?["status"] as? String == "skipped")
-        #expect((outcomes.first?["fix"] as? String)?.contains("stgcn_80e_ntu60_xsub_keypoint-e7bb9653.pth") == true)
+        #expect(outcomes.first?["fix"] as? String == "skelzoo download stgcn_80e_ntu60_xsub_keypoint")
         let train = try Fixtures.runSkelzoo(["reproduce", "stgcn_80e_babel60", "--mode", "train", "--home", home.path])
         #expect(train.status == 0)
         #expect(train.stdout.contains("stgcn_80e_babel60: skipped — training annotations data/babel/babel60_train.pkl not found under the data root"))
