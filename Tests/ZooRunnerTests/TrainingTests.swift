@@ -48,3 +48,25 @@ import ZooTorch
 enum ZooTorchCheckpoint {
     static func load(_ url: URL) throws -> TorchCheckpoint { try TorchCheckpoint.load(contentsOf: url) }
 }
+
+@Suite struct LoadFromTests {
+    @Test func loadFromStartsFromTheGivenWeights() throws {
+        // A model that has learned (the config of aTinyRunOnSyntheticDataLearnsWellAboveChance), then one epoch more
+        // of the same config started from its weights, against one started fresh.
+        let text = TinyConfig.text(classes: 4, train: 96, val: 48, frames: 24, epochs: 6, channels: "[16, 16, 32]", dropout: 0, steps: "[5]")
+        let trained = try DeterminismTests.train(text, threads: 2)
+        let config = try TinyConfig.config(TinyConfig.text(classes: 4, train: 96, val: 48, frames: 24, epochs: 1, channels: "[16, 16, 32]", dropout: 0, steps: "[5]"))
+        let (train, val) = try DeterminismTests.data(config, root: Fixtures.temporaryDirectory("load-data"))
+        func firstLoss(_ loadFrom: URL?) throws -> Double {
+            let work = Fixtures.temporaryDirectory("load-run")
+            let setup = TrainingSetup(config: config, configHash: "x", configName: "tiny", seed: 5, threads: 2, workDirectory: work, loadFrom: loadFrom)
+            _ = try Trainer(setup, train: train, val: val).run()
+            let first = try String(contentsOf: work.appending(path: "log.jsonl"), encoding: .utf8).split(separator: "\n").first!
+            let object = try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any]
+            return try #require(object?["loss"] as? Double)
+        }
+        let fresh = try firstLoss(nil)
+        let loaded = try firstLoss(trained.directory.appending(path: "latest.pth"))
+        #expect(loaded < 0.8 * fresh, "a trained start (\(loaded)) beats a fresh one (\(fresh))")
+    }
+}
