@@ -85,6 +85,10 @@ public struct STGCN: Sendable {
         var (x, dataSaved) = normalizeInput(input, training: training, threads: threads)
         var savedBlocks: [STGCNBlock.Saved] = []
         for i in blocks.indices {
+            if !training {
+                x = blocks[i].forwardEval(x, parameters.blocks[i], buffers.blocks[i], pattern: adjacency, threads: threads)
+                continue
+            }
             let (y, saved) = blocks[i].forward(x, parameters.blocks[i], &buffers.blocks[i], pattern: adjacency, training: training,
                                                dropoutRNG: dropoutRNG?.substream(UInt64(i)), threads: threads)
             if let saved { savedBlocks.append(saved) }
