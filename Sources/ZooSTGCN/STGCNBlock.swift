@@ -93,15 +93,23 @@ public struct STGCNBlock: Sendable {
         if training, dropout > 0, let dropoutRNG {
             let scale = 1 / (1 - dropout)
             mask = (0..<out.count).map { dropoutRNG.uniform(UInt64($0)) < dropout ? 0 : scale }
-            for i in 0..<out.count { out.storage[i] *= mask![i] }
         }
+        // Dropout, + residual, ReLU: elementwise, in parallel chunks.
         out.withUnsafeMutableBufferPointer { o in
-            if let residualOutput {
-                residualOutput.withUnsafeBufferPointer { r in
-                    for i in 0..<o.count { o[i] = max(0, o[i] + r[i]) }
+            let base = o.baseAddress!
+            (residualOutput ?? Tensor(zeros: [0])).withUnsafeBufferPointer { r in
+                (mask ?? []).withUnsafeBufferPointer { m in
+                    // Empty buffers may still have a base address: decide by what exists.
+                    let rBase = residualOutput == nil ? nil : r.baseAddress, mBase = mask == nil ? nil : m.baseAddress
+                    Parallel.chunks(o.count, threads: threads) { range in
+                        for i in range {
+                            var value = base[i]
+                            if let mBase { value *= mBase[i] }
+                            if let rBase { value += rBase[i] }
+                            base[i] = max(0, value)
+                        }
+                    }
                 }
-            } else {
-                for i in 0..<o.count { o[i] = max(0, o[i]) }
             }
         }
         guard training, let gcnSaved, let gcnNormSaved, let temporalSaved, let temporalNormSaved else { return (out, nil) }
@@ -114,15 +122,22 @@ public struct STGCNBlock: Sendable {
     public func backward(_ dOutput: Tensor, _ saved: Saved, _ parameters: Parameters, pattern: Tensor,
                          into gradients: inout Gradients, threads: Int) -> Tensor {
         // out = ReLU(pre): dPre = dOut where out > 0.
-        var dPre = dOutput
-        for i in 0..<dPre.count where saved.output.storage[i] <= 0 { dPre.storage[i] = 0 }
+        let dPre = Self.reluBackward(dOutput, output: saved.output, threads: threads)
         // Dropout: dU_bn = dPre * mask.
         var dNormed = dPre
-        if let mask = saved.dropoutMask { for i in 0..<dNormed.count { dNormed.storage[i] *= mask[i] } }
+        if let mask = saved.dropoutMask {
+            dNormed.withUnsafeMutableBufferPointer { d in
+                let base = d.baseAddress!
+                mask.withUnsafeBufferPointer { m in
+                    let mBase = m.baseAddress!
+                    Parallel.chunks(d.count, threads: threads) { range in for i in range { base[i] *= mBase[i] } }
+                }
+            }
+        }
         let dU = BatchNorm.backward(dNormed, saved.temporalNorm, parameters.temporalNorm, into: &gradients.temporalNorm, threads: threads)
-        var dH = temporal.backward(dU, saved.temporal, parameters.temporal, into: &gradients.temporal, threads: threads)
         // h = ReLU(BN(g)).
-        for i in 0..<dH.count where saved.activated.storage[i] <= 0 { dH.storage[i] = 0 }
+        let dH = Self.reluBackward(temporal.backward(dU, saved.temporal, parameters.temporal, into: &gradients.temporal, threads: threads),
+                                   output: saved.activated, threads: threads)
         let dG = BatchNorm.backward(dH, saved.gcnNorm, parameters.gcnNorm, into: &gradients.gcnNorm, threads: threads)
         var dEffective = [Float](repeating: 0, count: pattern.count)
         var dInput = gcn.backward(dG, saved.gcn, parameters.gcn, adjacency: saved.adjacency, into: &gradients.gcn,
@@ -134,7 +149,7 @@ public struct STGCNBlock: Sendable {
         case .none:
             break
         case .identity:
-            for i in 0..<dInput.count { dInput.storage[i] += dPre.storage[i] }
+            Self.addInPlace(&dInput, dPre, threads: threads)
         case .convolution:
             guard let residual, let residualParameters = parameters.residual, let residualNorm = parameters.residualNorm,
                   let residualSaved = saved.residual, let residualNormSaved = saved.residualNorm,
@@ -145,8 +160,32 @@ public struct STGCNBlock: Sendable {
             let dResidualInput = residual.backward(dConv, residualSaved, residualParameters, into: &residualGradients, threads: threads)
             gradients.residual = residualGradients
             gradients.residualNorm = residualNormGradients
-            for i in 0..<dInput.count { dInput.storage[i] += dResidualInput.storage[i] }
+            Self.addInPlace(&dInput, dResidualInput, threads: threads)
         }
         return dInput
+    }
+
+    /// dX = dY where the ReLU's output is positive, else 0.
+    static func reluBackward(_ dOutput: Tensor, output: Tensor, threads: Int) -> Tensor {
+        var result = dOutput
+        result.withUnsafeMutableBufferPointer { d in
+            let base = d.baseAddress!
+            output.withUnsafeBufferPointer { o in
+                let oBase = o.baseAddress!
+                Parallel.chunks(d.count, threads: threads) { range in for i in range where oBase[i] <= 0 { base[i] = 0 } }
+            }
+        }
+        return result
+    }
+
+    /// a += b, elementwise.
+    static func addInPlace(_ a: inout Tensor, _ b: Tensor, threads: Int) {
+        a.withUnsafeMutableBufferPointer { x in
+            let base = x.baseAddress!
+            b.withUnsafeBufferPointer { y in
+                let yBase = y.baseAddress!
+                Parallel.chunks(x.count, threads: threads) { range in for i in range { base[i] += yBase[i] } }
+            }
+        }
     }
 }

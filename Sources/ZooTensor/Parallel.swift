@@ -54,3 +54,13 @@ struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+extension Parallel {
+    /// Runs `body` over `count` elements split into fixed chunks (elementwise work: any split gives the same bits).
+    public static func chunks(_ count: Int, threads: Int, chunk: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+        let pieces = (count + chunk - 1) / chunk
+        forEach(pieces, threads: threads) { _, piece in
+            body(piece * chunk..<min(count, (piece + 1) * chunk))
+        }
+    }
+}
