@@ -43,7 +43,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Build-time tool: embeds zoo/*.yml and configs/**/*.yml into ZooRegistry so the binary works anywhere.
+        // Build-time tool: embeds zoo/*.yml and configs/**/*.yml into ZooConfig so the binary works anywhere.
         .executableTarget(name: "zoo-embed", path: "Plugins/ZooEmbedTool"),
         .plugin(name: "EmbedZooPlugin", capability: .buildTool(), dependencies: ["zoo-embed"]),
 

@@ -10,9 +10,6 @@ typedef int (*skelzoo_curl_progress_callback)(void *context, curl_off_t dltotal,
 static inline CURLcode skelzoo_curl_set_long(CURL *curl, CURLoption option, long value) {
     return curl_easy_setopt(curl, option, value);
 }
-static inline CURLcode skelzoo_curl_set_offset(CURL *curl, CURLoption option, curl_off_t value) {
-    return curl_easy_setopt(curl, option, value);
-}
 static inline CURLcode skelzoo_curl_set_string(CURL *curl, CURLoption option, const char *value) {
     return curl_easy_setopt(curl, option, value);
 }

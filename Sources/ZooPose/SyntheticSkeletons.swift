@@ -99,23 +99,11 @@ public enum SyntheticSkeletons {
             entries.append(("original_shape", .tuple([.int(1080), .int(1920)])))
         }
         entries.append(("total_frames", .int(sample.totalFrames)))
-        entries.append(("keypoint", .ndarray(type: .float32, shape: sample.keypointShape, data: bytes(sample.keypoint))))
+        entries.append(("keypoint", .ndarray(type: .float32, shape: sample.keypointShape, data: NumericEncoding.littleEndian(sample.keypoint))))
         if let score = sample.keypointScore {
-            entries.append(("keypoint_score", .ndarray(type: .float32, shape: Array(sample.keypointShape.prefix(3)), data: bytes(score))))
+            entries.append(("keypoint_score", .ndarray(type: .float32, shape: Array(sample.keypointShape.prefix(3)), data: NumericEncoding.littleEndian(score))))
         }
         return .dict(entries)
-    }
-
-    static func bytes(_ values: [Float]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: values.count * 4)
-        for (i, value) in values.enumerated() {
-            let bits = value.bitPattern.littleEndian
-            out[i * 4] = UInt8(truncatingIfNeeded: bits)
-            out[i * 4 + 1] = UInt8(truncatingIfNeeded: bits >> 8)
-            out[i * 4 + 2] = UInt8(truncatingIfNeeded: bits >> 16)
-            out[i * 4 + 3] = UInt8(truncatingIfNeeded: bits >> 24)
-        }
-        return out
     }
 }
 

@@ -23,7 +23,7 @@ public enum CheckpointIO {
         var storages: [(key: String, bytes: [UInt8])] = []
         func tensor(_ values: [Float], shape: [Int]) -> PickleOutput {
             let key = String(storages.count)
-            storages.append((key, littleEndian(values)))
+            storages.append((key, NumericEncoding.littleEndian(values)))
             return .tensor(key: key, type: .float32, shape: shape)
         }
         var stateDict: [(String, PickleOutput)] = []
@@ -67,14 +67,6 @@ public enum CheckpointIO {
         model.stateEntries.filter { if case .parameter = $0.slot { true } else { false } }[index].shape
     }
 
-    static func littleEndian(_ values: [Float]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: values.count * 4)
-        out.withUnsafeMutableBytes { raw in
-            for (i, value) in values.enumerated() { raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
-        }
-        return out
-    }
-
     /// Reads a runner checkpoint back: weights into `model`, momentum buffers into `optimizer`, and the position.
     /// - Throws: ``RunnerError`` naming the file for anything unreadable or not matching.
     public static func restore(from url: URL, into model: inout STGCN, optimizer: inout SGD) throws -> TrainingPosition {
@@ -113,7 +105,7 @@ public enum CheckpointIO {
         for (name, _, value) in model.stateDict() {
             hasher.update(data: Array(name.utf8) + [0])
             switch value {
-            case .floats(let values): hasher.update(data: littleEndian(values))
+            case .floats(let values): hasher.update(data: NumericEncoding.littleEndian(values))
             case .int64(let count): withUnsafeBytes(of: count.littleEndian) { hasher.update(bufferPointer: $0) }
             }
         }

@@ -47,3 +47,14 @@ public enum NumericDecoding {
         }
     }
 }
+
+/// The inverse for writing: Float32 values as raw little-endian bytes (torch storages, numpy arrays).
+public enum NumericEncoding {
+    public static func littleEndian(_ values: [Float]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: values.count * 4)
+        out.withUnsafeMutableBytes { raw in
+            for (i, value) in values.enumerated() { raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
+        }
+        return out
+    }
+}
