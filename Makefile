@@ -32,7 +32,9 @@ run: build
 test: deps
 	$(SWIFT) test
 
+# GEMM shapes for every ISA the CPU has (each against OpenBLAS at its native core, in the same run), then the network.
 bench: build
+	@for isa in avx2 avx512 neon; do SKELZOO_ISA=$$isa $(BIN) bench --mode gemm --frames 100 --threads 1 2>/dev/null || echo "$$isa: not on this CPU"; done
 	$(BIN) bench --mode eval --threads 1
 	$(BIN) bench --mode eval --threads 2
 	$(BIN) bench --mode train --threads 1

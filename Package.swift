@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // SkelZoo: a reproducibility and benchmark harness with a model zoo for skeleton action recognition.
 // Module map and layering: see README.md and the architecture notes; arrows point one way:
-// SkelZooCLI -> ZooRunner / ZooRegistry -> ZooSTGCN / ZooPose / ZooTorch -> ZooTensor -> CBLAS.
+// SkelZooCLI -> ZooRunner / ZooRegistry -> ZooSTGCN / ZooPose / ZooTorch -> ZooTensor -> ZooKernels / CBLAS.
 import PackageDescription
 
 /// Release builds of the numeric targets drop bounds checks in the hot loops' unsafe pointers only;
@@ -12,7 +12,7 @@ let numericSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "SkelZoo",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "skelzoo", targets: ["SkelZooCLI"]),
         // For the fuzzers in Fuzz/ (a package of their own, so `swift build` here never needs libFuzzer).
@@ -28,7 +28,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .target(name: "ZooFetch", dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "ZooTensor", dependencies: ["CBLAS"], swiftSettings: numericSettings),
+        // SkelZoo's fixed-order GEMM (contract in include/zoo_kernels.h). Optimised in debug builds too, so tests
+        // run at speed; never contracted into fmas the source does not write, never fast-math.
+        .target(name: "ZooKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-fast-math"])]),
+        .target(name: "ZooTensor", dependencies: ["CBLAS", "ZooKernels"], swiftSettings: numericSettings),
         .target(name: "ZooTorch", dependencies: ["ZooTensor"]),
         .target(name: "ZooSTGCN", dependencies: ["ZooTensor", "ZooTorch"], swiftSettings: numericSettings),
         .target(name: "ZooPose", dependencies: ["ZooTensor", "ZooTorch", "ZooConfig"]),
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"]),
         .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"]),
         .testTarget(name: "ZooRunnerTests", dependencies: ["ZooRunner", "ZooSTGCN", "ZooPose", "ZooConfig", "ZooTensor", "ZooTestSupport"]),
+        .testTarget(name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooTestSupport"]),
         .testTarget(name: "ZooSTGCNTests", dependencies: ["ZooSTGCN", "ZooTorch", "ZooTensor", "ZooTestSupport"]),
     ]
 )

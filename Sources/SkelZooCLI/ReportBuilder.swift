@@ -19,7 +19,8 @@ enum ReportBuilder {
 
     static func entry(_ zoo: ZooEntry, registry: Registry) throws -> ReportEntry {
         let scores = zoo.scores.map { ReportScore(metric: $0.metric, value: $0.value, source: $0.source, footnote: $0.footnote) }
-        return ReportEntry(name: zoo.name, scores: scores, state: try state(zoo.name, registry: registry), referenceSHA256: zoo.reference?.weightsSHA256)
+        let reference = zoo.reference.map { ReferenceBits(seed: $0.seed, weightsSHA256: $0.weightsSHA256, arithmetic: $0.arithmetic) }
+        return ReportEntry(name: zoo.name, scores: scores, state: try state(zoo.name, registry: registry), reference: reference)
     }
 
     /// The newest run decides: its reproduce batch (or itself), then the newest succeeded run per seed within it.
@@ -62,8 +63,10 @@ enum ReportBuilder {
         if let value = run.checkpointSHA256 { provenance.append(("checkpoint sha256", "`\(value)`")) }
         if let value = run.threads { provenance.append(("threads", "\(value)")) }
         if let value = run.cpu { provenance.append(("CPU", value)) }
-        if let value = run.blasCore { provenance.append(("OpenBLAS core", value)) }
+        if let value = run.arithmetic { provenance.append(("arithmetic", value)) }
+        if let value = run.kernel { provenance.append(("GEMM kernel", value)) }
         if let value = run.wallSeconds { provenance.append(("wall time", String(format: "%.1f s", value))) }
-        return SeedResult(seed: run.seed, metrics: scores, weightsSHA256: run.weightsSHA256, curve: curve, runID: id, provenance: provenance)
+        return SeedResult(seed: run.seed, metrics: scores, weightsSHA256: run.weightsSHA256, curve: curve, runID: id, provenance: provenance,
+                          arithmetic: run.arithmetic)
     }
 }

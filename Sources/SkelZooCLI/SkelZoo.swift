@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ZooTensor
 
 @main
 struct SkelZoo: ParsableCommand {
@@ -27,6 +28,26 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("A zoo YAML file or folder that adds to or replaces (by file name) the built-in zoo. Repeatable.", valueName: "path"))
     var zoo: [String] = []
+
+    @Option(help: ArgumentHelp("GEMM kernels: auto, scalar, avx2, avx512 or neon (default $SKELZOO_ISA, else auto).",
+                               discussion: "Every ISA gives the same bits; it changes only the speed. An ISA this CPU lacks is an error.",
+                               valueName: "isa"))
+    var isa: String?
+
+    @Option(help: ArgumentHelp("Arithmetic: portable or openblas (default $SKELZOO_BACKEND, else portable).",
+                               discussion: """
+                               portable: SkelZoo's own fixed-order kernels, the same bits on every CPU. openblas: OpenBLAS's \
+                               sgemm, whose bits depend on the CPU's OpenBLAS kernel; its runs compare bit for bit only with \
+                               references made on the same OpenBLAS core.
+                               """,
+                               valueName: "name"))
+    var backend: String?
+
+    /// Selects the arithmetic from --backend/--isa, else SKELZOO_BACKEND/SKELZOO_ISA.
+    func applyArithmetic() throws {
+        let environment = ProcessInfo.processInfo.environment
+        try Arithmetic.select(backend: backend ?? environment["SKELZOO_BACKEND"], isa: isa ?? environment["SKELZOO_ISA"])
+    }
 
     /// The home folder in effect.
     var homeURL: URL {

@@ -22,15 +22,4 @@ public struct SyntheticRecipe: Sendable, Equatable, Codable {
         self.seed = seed
         self.imbalance = imbalance
     }
-
-    /// Samples per class for `total` samples: proportional to imbalance^(-c/(C-1)), every class at least 1.
-    public func classCounts(total: Int) -> [Int] {
-        let weights = (0..<classes).map { classes == 1 ? 1.0 : pow(imbalance, -Double($0) / Double(classes - 1)) }
-        let sum = weights.reduce(0, +)
-        var counts = weights.map { max(1, Int((Double(total) * $0 / sum).rounded(.down))) }
-        var index = 0
-        while counts.reduce(0, +) < total { counts[index % classes] += 1; index += 1 }
-        while counts.reduce(0, +) > total, let largest = counts.indices.max(by: { counts[$0] < counts[$1] }) { counts[largest] -= 1 }
-        return counts
-    }
 }

@@ -29,8 +29,12 @@ public struct ZooCollection: Sendable, Equatable, Codable {
 public struct ReferenceRun: Sendable, Equatable, Codable {
     public var seed: Int
     public var weightsSHA256: String
+    /// The arithmetic that made it: `portable-1` (the same bits on any CPU), or `openblas/<core>` for a run on
+    /// OpenBLAS (a zoo file that gives only `BLAS Core: X` means `openblas/X`).
+    public var arithmetic: String
     public var cpu: String
-    public var blasCore: String
+    /// The ISA of the machine that recorded it (informational: portable bits do not depend on it).
+    public var isa: String?
     public var threads: Int
 }
 
@@ -146,8 +150,17 @@ public struct ZooFile: Sendable, Equatable {
         var reference: ReferenceRun?
         if let referenceValue = map.optional("Reference Run") {
             let r = try referenceValue.map()
-            reference = ReferenceRun(seed: try r.int("Seed"), weightsSHA256: try r.string("Weights SHA256"),
-                                     cpu: try r.string("CPU"), blasCore: try r.string("BLAS Core"), threads: try r.int("Threads"))
+            let core = try r.optional("BLAS Core")?.string()
+            let arithmetic: String
+            if let arithmeticValue = r.optional("Arithmetic") {
+                arithmetic = try arithmeticValue.string()
+            } else if let core {
+                arithmetic = "openblas/\(core)"
+            } else {
+                throw referenceValue.error("a Reference Run needs Arithmetic (e.g. portable-1) or, for an OpenBLAS run, BLAS Core")
+            }
+            reference = ReferenceRun(seed: try r.int("Seed"), weightsSHA256: try r.string("Weights SHA256"), arithmetic: arithmetic,
+                                     cpu: try r.string("CPU"), isa: try r.optional("ISA")?.string(), threads: try r.int("Threads"))
             try r.finish()
         }
         let entry = ZooEntry(

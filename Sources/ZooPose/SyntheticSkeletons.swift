@@ -203,7 +203,7 @@ struct Body {
         func place(_ joint: Int) {
             if done[joint] { return }
             let parent = parents[joint]
-            let angle = amplitude * motion.amplitude[joint] * sin(2 * Double.pi * motion.frequency[joint] * time + motion.phase[joint] + phase)
+            let angle = amplitude * motion.amplitude[joint] * PortableMath.sin(2 * Double.pi * motion.frequency[joint] * time + motion.phase[joint] + phase)
             let local = Body.rotation(axis: c == 2 ? [0, 0, 1] : motion.axis[joint], angle: angle)
             if parent < 0 {
                 for k in 0..<c { result[joint * c + k] = rest[joint * c + k] }
@@ -223,7 +223,7 @@ struct Body {
     }
 
     static func rotation(axis: [Double], angle: Double) -> [Double] {
-        let (x, y, z) = (axis[0], axis[1], axis[2]), s = sin(angle), co = cos(angle), t = 1 - co
+        let (x, y, z) = (axis[0], axis[1], axis[2]), s = PortableMath.sin(angle), co = PortableMath.cos(angle), t = 1 - co
         return [t * x * x + co, t * x * y - s * z, t * x * z + s * y,
                 t * x * y + s * z, t * y * y + co, t * y * z - s * x,
                 t * x * z - s * y, t * y * z + s * x, t * z * z + co]
@@ -237,5 +237,18 @@ struct Body {
 
     static func apply(_ m: [Double], _ v: [Double]) -> [Double] {
         (0..<3).map { i in m[i * 3] * v[0] + m[i * 3 + 1] * v[1] + m[i * 3 + 2] * v[2] }
+    }
+}
+
+extension SyntheticRecipe {
+    /// Samples per class for `total` samples: proportional to imbalance^(-c/(C-1)), every class at least 1.
+    public func classCounts(total: Int) -> [Int] {
+        let weights = (0..<classes).map { classes == 1 ? 1.0 : PortableMath.pow(imbalance, -Double($0) / Double(classes - 1)) }
+        let sum = weights.reduce(0, +)
+        var counts = weights.map { max(1, Int((Double(total) * $0 / sum).rounded(.down))) }
+        var index = 0
+        while counts.reduce(0, +) < total { counts[index % classes] += 1; index += 1 }
+        while counts.reduce(0, +) > total, let largest = counts.indices.max(by: { counts[$0] < counts[$1] }) { counts[largest] -= 1 }
+        return counts
     }
 }

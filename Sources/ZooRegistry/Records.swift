@@ -94,7 +94,12 @@ public struct Run: Codable, Sendable, FetchableRecord, MutablePersistableRecord 
     public var configHash: String?
     public var codeVersion: String?
     public var cpu: String?
+    /// OpenBLAS's core, for runs recorded before the portable arithmetic (registry v1-v2).
     public var blasCore: String?
+    /// `portable-1` or `openblas/<core>`: bits compare only between runs of one arithmetic.
+    public var arithmetic: String?
+    /// The GEMM kernel that ran: an ISA (`avx512`) or OpenBLAS's core.
+    public var kernel: String?
     public var threads: Int?
     public var checkpointSHA256: String?
     public var weightsSHA256: String?

@@ -160,6 +160,15 @@ public struct Registry: Sendable {
                 t.add(column: "fixCommand", .text)
             }
         }
+        migrator.registerMigration("v4-run-arithmetic") { db in
+            // The arithmetic a run used (portable-N or openblas/<core>) and its GEMM kernel; runs from before
+            // keep only their OpenBLAS core.
+            try db.alter(table: "run") { t in
+                t.add(column: "arithmetic", .text)
+                t.add(column: "kernel", .text)
+            }
+            try db.execute(sql: "UPDATE run SET arithmetic = 'openblas/' || blasCore WHERE blasCore IS NOT NULL")
+        }
         return migrator
     }
 

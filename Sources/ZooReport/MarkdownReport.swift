@@ -49,6 +49,8 @@ public enum MarkdownReport {
         public var measured = "-"
         public var delta = "-"
         public var verdict = "-"
+        /// Pass or fail, decided from the typed ``Verdict``s (nil when there is nothing to judge).
+        public var passes: Bool?
         public var mean: Double?
     }
 
@@ -63,12 +65,15 @@ public enum MarkdownReport {
         case .failed(let message):
             cells.measured = "failed: \(message)"
             cells.verdict = "failed"
+            cells.passes = false
         case .evaluated(let result):
             guard let value = result.metrics[metric].map({ $0 * 100 }) else { return cells }
             cells.mean = value
             cells.measured = String(format: "%.2f (eval, n=1)", value)
             cells.delta = String(format: "%+.2f", value - published)
-            cells.verdict = Verdict.evaluation(measured: value, published: published).text
+            let verdict = Verdict.evaluation(measured: value, published: published)
+            cells.verdict = verdict.text
+            cells.passes = verdict.passes
         case .retrained(let seeds):
             let values = seeds.compactMap { $0.metrics[metric].map { $0 * 100 } }
             guard !values.isEmpty else { return cells }
@@ -77,11 +82,12 @@ public enum MarkdownReport {
             cells.measured = String(format: "%.2f ± %.2f (n=%d)", mean, std, values.count)
             cells.delta = String(format: "%+.2f", mean - published)
             let scoreVerdict = Verdict.retrain(measured: values, published: published)
-            if let reference = entry.referenceSHA256 {
-                let bits = Verdict.bits(seeds.map(\.weightsSHA256), reference: reference)
+            if let reference = entry.reference, case let bits = Verdict.bits(seeds, reference: reference), bits != .none {
                 cells.verdict = bits == .reproducesBitForBit ? bits.text : "\(bits.text); scores \(scoreVerdict == .reproduces ? "reproduce" : "differ")"
+                cells.passes = bits.passes
             } else {
                 cells.verdict = scoreVerdict.text
+                cells.passes = scoreVerdict.passes
             }
         }
         return cells
@@ -89,7 +95,9 @@ public enum MarkdownReport {
 
     static func details(_ entry: ReportEntry) -> String {
         var text = "# \(entry.name)\n\n[Back to the tables](../README.md)\n\n"
-        if let reference = entry.referenceSHA256 { text += "Reference weights_sha256: `\(reference)`\n\n" }
+        if let reference = entry.reference {
+            text += "Reference run: seed \(reference.seed), arithmetic `\(reference.arithmetic)`, weights_sha256 `\(reference.weightsSHA256)`\n\n"
+        }
         switch entry.state {
         case .notRun(let why):
             text += "Not run: \(why)\n"

@@ -33,6 +33,8 @@ public struct SeedResult: Sendable, Equatable {
     /// MMAction2 metric names with fractions: top1_acc, mean_class_accuracy, ...
     public var metrics: [String: Double]
     public var weightsSHA256: String?
+    /// The arithmetic the run used (`portable-1`, `openblas/Haswell`); bits compare only within one.
+    public var arithmetic: String?
     /// Per epoch: (epoch, training loss, validation top-1 fraction or nil).
     public var curve: [(epoch: Int, loss: Double, valTop1: Double?)]
     public var runID: Int64
@@ -40,8 +42,9 @@ public struct SeedResult: Sendable, Equatable {
     public var provenance: [(String, String)]
 
     public init(seed: Int?, metrics: [String: Double], weightsSHA256: String?, curve: [(epoch: Int, loss: Double, valTop1: Double?)],
-                runID: Int64, provenance: [(String, String)]) {
+                runID: Int64, provenance: [(String, String)], arithmetic: String? = nil) {
         self.seed = seed
+        self.arithmetic = arithmetic
         self.metrics = metrics
         self.weightsSHA256 = weightsSHA256
         self.curve = curve
@@ -50,7 +53,7 @@ public struct SeedResult: Sendable, Equatable {
     }
 
     public static func == (a: SeedResult, b: SeedResult) -> Bool {
-        a.seed == b.seed && a.metrics == b.metrics && a.weightsSHA256 == b.weightsSHA256 && a.runID == b.runID
+        a.seed == b.seed && a.metrics == b.metrics && a.weightsSHA256 == b.weightsSHA256 && a.runID == b.runID && a.arithmetic == b.arithmetic
     }
 }
 
@@ -70,14 +73,27 @@ public struct ReportEntry: Sendable {
     public var name: String
     public var scores: [ReportScore]
     public var state: EntryState
-    /// The zoo's reference `weights_sha256`, for bit-for-bit checks of retrains.
-    public var referenceSHA256: String?
+    /// The zoo's reference run, for bit-for-bit checks of retrains.
+    public var reference: ReferenceBits?
 
-    public init(name: String, scores: [ReportScore], state: EntryState, referenceSHA256: String? = nil) {
+    public init(name: String, scores: [ReportScore], state: EntryState, reference: ReferenceBits? = nil) {
         self.name = name
         self.scores = scores
         self.state = state
-        self.referenceSHA256 = referenceSHA256
+        self.reference = reference
+    }
+}
+
+/// What a rerun must match bit for bit: the reference run's seed, `weights_sha256` and arithmetic.
+public struct ReferenceBits: Sendable, Equatable {
+    public var seed: Int
+    public var weightsSHA256: String
+    public var arithmetic: String
+
+    public init(seed: Int, weightsSHA256: String, arithmetic: String) {
+        self.seed = seed
+        self.weightsSHA256 = weightsSHA256
+        self.arithmetic = arithmetic
     }
 }
 

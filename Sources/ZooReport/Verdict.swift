@@ -5,6 +5,8 @@ public enum Verdict: Sendable, Equatable {
     case reproducesBitForBit
     case differs
     case bitsDiffer
+    /// The rerun used another arithmetic than the reference (e.g. OpenBLAS against `portable-1`).
+    case bitsNotComparable(run: String, reference: String)
     /// No measurement to judge (skipped, failed, never run).
     case none
 
@@ -14,6 +16,7 @@ public enum Verdict: Sendable, Equatable {
         case .reproducesBitForBit: "reproduces bit-for-bit"
         case .differs: "differs"
         case .bitsDiffer: "differs (bits)"
+        case .bitsNotComparable(let run, let reference): "bits not comparable (run: \(run), reference: \(reference))"
         case .none: "-"
         }
     }
@@ -26,8 +29,11 @@ public enum Verdict: Sendable, Equatable {
     public static let rules = """
     Verdicts: an evaluation of the released checkpoint **reproduces** when |Δ| ≤ 0.05 points. A retrain \
     **reproduces** when the published value lies within the seeds' mean ± 2 std (± 1.0 point for one seed). \
-    A rerun of a recorded reference run **reproduces bit-for-bit** when its `weights_sha256` equals the \
-    reference's (**differs (bits)** otherwise, whatever the scores). Δ = measured mean − published, in points.
+    A rerun of a recorded reference run **reproduces bit-for-bit** when the run with the reference's seed \
+    and arithmetic has the reference's `weights_sha256` (**differs (bits)** otherwise, whatever the scores). \
+    Bits compare only within one arithmetic: SkelZoo's portable arithmetic (`portable-N`) gives the same bits \
+    on every CPU; an OpenBLAS run (`openblas/<core>`) compares only with a reference made on the same OpenBLAS \
+    core, and is reported **bits not comparable** otherwise. Δ = measured mean − published, in points.
     """
 
     /// Mean and sample standard deviation (n - 1) of values in points.
@@ -48,8 +54,20 @@ public enum Verdict: Sendable, Equatable {
         return abs(published - mean) <= margin + 1e-9 ? .reproduces : .differs
     }
 
-    /// Bit-for-bit against a reference: every seed that matches the reference seed's hash must equal it.
-    public static func bits(_ hashes: [String?], reference: String) -> Verdict {
-        hashes.contains(reference) ? .reproducesBitForBit : .bitsDiffer
+    /// Bit-for-bit against a reference: the run with the reference's seed, in the reference's arithmetic,
+    /// must have its hash. `.none` when no run used the reference seed.
+    public static func bits(_ seeds: [SeedResult], reference: ReferenceBits) -> Verdict {
+        guard let run = seeds.first(where: { $0.seed == reference.seed }) else { return .none }
+        let arithmetic = run.arithmetic ?? "unrecorded"
+        guard arithmetic == reference.arithmetic else { return .bitsNotComparable(run: arithmetic, reference: reference.arithmetic) }
+        return run.weightsSHA256 == reference.weightsSHA256 ? .reproducesBitForBit : .bitsDiffer
+    }
+
+    /// Whether this verdict is a success.
+    public var passes: Bool {
+        switch self {
+        case .reproduces, .reproducesBitForBit: true
+        case .differs, .bitsDiffer, .bitsNotComparable, .none: false
+        }
     }
 }

@@ -30,7 +30,7 @@ public enum Evaluator {
     public static func evaluate(_ model: inout STGCN, samples: [PoseSample], pipeline: PosePipeline, metrics: [String],
                                 topk: [Int], batchSize: Int, threads: Int, source: String,
                                 progress: ((Int, Int) -> Void)? = nil) throws -> Evaluation {
-        BLAS.setThreads(1)
+        OpenBLAS.setThreads(1)
         let configuration = model.configuration
         var results: [Evaluation.Sample] = []
         results.reserveCapacity(samples.count)

@@ -4,7 +4,10 @@ import ZooTensor
 /// What a run records about where it ran.
 public struct MachineInfo: Sendable, Codable, Equatable {
     public var cpu: String
-    public var blasCore: String
+    /// The arithmetic in effect (``Arithmetic/label``): `portable-1` or `openblas/<core>`.
+    public var arithmetic: String
+    /// The GEMM kernel in use: an ISA (`avx512`) or OpenBLAS's core.
+    public var kernel: String
     public var cores: Int
 
     public static var current: MachineInfo {
@@ -14,6 +17,7 @@ public struct MachineInfo: Sendable, Codable, Equatable {
            let colon = line.firstIndex(of: ":") {
             cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        return MachineInfo(cpu: cpu, blasCore: BLAS.coreName, cores: ProcessInfo.processInfo.activeProcessorCount)
+        return MachineInfo(cpu: cpu, arithmetic: Arithmetic.label, kernel: Arithmetic.kernelName,
+                           cores: ProcessInfo.processInfo.activeProcessorCount)
     }
 }

@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// Throughput measurements for `skelzoo bench`: ST-GCN eval or training steps on random weights and inputs,
-/// beside a cblas_sgemm measured in the same run.
+/// beside OpenBLAS's sgemm measured in the same run (the yardstick), and SkelZoo's GEMM against OpenBLAS at
+/// ST-GCN's own GEMM shapes.
 public enum Throughput {
     public struct Result: Sendable, Codable {
         public var mode: String
@@ -21,9 +22,12 @@ public enum Throughput {
         public var peakRSSMegabytes: Double
         public var iterations: Int
         public var seconds: Double
+        /// `portable-1` or `openblas/<core>`, and the GEMM kernel (ISA or OpenBLAS core).
+        public var arithmetic: String
+        public var kernel: String
 
         enum CodingKeys: String, CodingKey {
-            case mode, threads, iterations, seconds
+            case mode, threads, iterations, seconds, arithmetic, kernel
             case batchSize = "batch_size", frames, samplesPerSecond = "samples_per_s", gflopPerSecond = "gflop_per_s"
             case sgemmGflopPerSecond = "sgemm_gflop_per_s", peakRSSMegabytes = "peak_rss_mb"
         }
@@ -49,10 +53,10 @@ public enum Throughput {
         return 2 * macs
     }
 
-    /// sgemm GFLOP/s at n x n x n with OpenBLAS using `threads` threads (best of a few repetitions).
+    /// OpenBLAS sgemm GFLOP/s at n x n x n using `threads` threads (best of a few repetitions).
     public static func sgemm(size n: Int = 2048, threads: Int, repetitions: Int = 3) -> Double {
-        BLAS.setThreads(threads)
-        defer { BLAS.setThreads(1) }
+        OpenBLAS.setThreads(threads)
+        defer { OpenBLAS.setThreads(1) }
         let rng = CounterRNG(seed: 1, stream: 99)
         let a = (0..<n * n).map { rng.uniform(UInt64($0)) - 0.5 }
         let b = (0..<n * n).map { rng.uniform(UInt64($0 + n * n)) - 0.5 }
@@ -63,7 +67,7 @@ public enum Throughput {
             a.withUnsafeBufferPointer { a in
                 b.withUnsafeBufferPointer { b in
                     c.withUnsafeMutableBufferPointer { c in
-                        BLAS.sgemm(c.baseAddress!, a.baseAddress!, b.baseAddress!, m: n, n: n, k: n)
+                        OpenBLAS.sgemm(c.baseAddress!, a.baseAddress!, b.baseAddress!, m: n, n: n, k: n)
                     }
                 }
             }
@@ -91,7 +95,7 @@ public enum Throughput {
     /// Measures eval forwards: one warm-up, then iterations until `minSeconds` have passed (at least `minIterations`).
     public static func measure(mode: String, configuration: STGCNConfiguration, batchSize: Int, frames: Int, threads: Int,
                                minIterations: Int = 2, minSeconds: Double = 10, step: (inout STGCN, Tensor) -> Void) -> Result {
-        BLAS.setThreads(1)
+        OpenBLAS.setThreads(1)
         var model = STGCN(configuration)
         model.initialize(rng: CounterRNG(seed: 0, stream: 1))
         let input = randomInput(configuration, batchSize: batchSize, frames: frames)
@@ -110,7 +114,8 @@ public enum Throughput {
         let sgemm = sgemm(threads: threads)
         return Result(mode: mode, threads: threads, batchSize: batchSize, frames: frames, samplesPerSecond: samplesPerSecond,
                       gflopPerSecond: samplesPerSecond * flopsPerSample / 1e9, sgemmGflopPerSecond: sgemm,
-                      peakRSSMegabytes: peak, iterations: iterations, seconds: elapsed)
+                      peakRSSMegabytes: peak, iterations: iterations, seconds: elapsed,
+                      arithmetic: Arithmetic.label, kernel: Arithmetic.kernelName)
     }
 }
 

@@ -109,7 +109,7 @@ public final class Trainer {
         let started = Date()
         let config = setup.config
         let threads = setup.threads
-        BLAS.setThreads(1)
+        OpenBLAS.setThreads(1)
         try FileManager.default.createDirectory(at: setup.workDirectory, withIntermediateDirectories: true)
 
         var model = STGCN(STGCNConfiguration(config.model))

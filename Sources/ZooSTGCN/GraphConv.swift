@@ -51,7 +51,7 @@ public struct GraphConv: Sendable {
                                 scratch.withUnsafeMutableBufferPointer { scratch in
                                     let y = saving ? keepBase! + n * kc * p : scratch.baseAddress!
                                     // y (K*Cout, P) = W (K*Cout, Cin) · x (Cin, P) + b
-                                    BLAS.sgemm(y, w.baseAddress!, xBase + n * inputChannels * p, m: kc, n: p, k: inputChannels)
+                                    GEMM.sgemm(y, w.baseAddress!, xBase + n * inputChannels * p, m: kc, n: p, k: inputChannels)
                                     Kernels.addBias(y, b.baseAddress!, channels: kc, plane: p)
                                     adjacency.aggregate(outBase + n * outputChannels * p, y, rows: outputChannels * t)
                                 }
@@ -95,10 +95,10 @@ public struct GraphConv: Sendable {
                                                 adjacency.valueGradients(dABase + n * nnz, projected: yBase + n * kc * p, dOutput: dzN,
                                                                          rows: outputChannels * t)
                                                 // dW_n (K*Cout, Cin) = dY (K*Cout, P) · xᵀ (P, Cin)
-                                                BLAS.sgemm(dWBase + n * kc * cin, dyBase, xBase + n * cin * p, m: kc, n: cin, k: p, transposeB: true)
+                                                GEMM.sgemm(dWBase + n * kc * cin, dyBase, xBase + n * cin * p, m: kc, n: cin, k: p, transposeB: true)
                                                 Kernels.addBiasGradient(dBBase + n * kc, dyBase, channels: kc, plane: p)
                                                 // dx (Cin, P) = Wᵀ (Cin, K*Cout) · dY (K*Cout, P)
-                                                BLAS.sgemm(dxBase + n * cin * p, w.baseAddress!, dyBase, m: cin, n: p, k: kc, transposeA: true)
+                                                GEMM.sgemm(dxBase + n * cin * p, w.baseAddress!, dyBase, m: cin, n: p, k: kc, transposeA: true)
                                             }
                                         }
                                     }

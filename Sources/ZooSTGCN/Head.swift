@@ -54,7 +54,7 @@ public struct Head: Sendable {
             features.withUnsafeBufferPointer { f in
                 parameters.weight.withUnsafeBufferPointer { w in
                     // logits (N, NC) += features (N, C) · Wᵀ (C, NC)
-                    BLAS.sgemm(out.baseAddress!, f.baseAddress!, w.baseAddress!, m: n, n: classes, k: c, transposeB: true, beta: 1)
+                    GEMM.sgemm(out.baseAddress!, f.baseAddress!, w.baseAddress!, m: n, n: classes, k: c, transposeB: true, accumulate: true)
                 }
             }
         }
@@ -70,11 +70,11 @@ public struct Head: Sendable {
                 parameters.weight.withUnsafeBufferPointer { w in
                     gradients.weight.withUnsafeMutableBufferPointer { dW in
                         // dW (NC, C) += dYᵀ (NC, N) · features (N, C)
-                        BLAS.sgemm(dW.baseAddress!, dy.baseAddress!, f.baseAddress!, m: classes, n: c, k: n, transposeA: true, beta: 1)
+                        GEMM.sgemm(dW.baseAddress!, dy.baseAddress!, f.baseAddress!, m: classes, n: c, k: n, transposeA: true, accumulate: true)
                     }
                     dFeatures.withUnsafeMutableBufferPointer { df in
                         // dFeatures (N, C) = dY (N, NC) · W (NC, C)
-                        BLAS.sgemm(df.baseAddress!, dy.baseAddress!, w.baseAddress!, m: n, n: c, k: classes)
+                        GEMM.sgemm(df.baseAddress!, dy.baseAddress!, w.baseAddress!, m: n, n: c, k: classes)
                     }
                 }
             }

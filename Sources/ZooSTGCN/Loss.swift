@@ -1,11 +1,11 @@
 // N samples, NC classes.
 import ZooTensor
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The classification losses of MMAction2 0.x (`mmaction/models/losses/cross_entropy_loss.py`), forward and
 /// backward with respect to the logits.
+///
+/// Arithmetic: plain Float operations in the order written (no fma), exp/log from ``PortableMath``; sums run
+/// over classes, then samples, in index order.
 public enum Loss: Sendable, Equatable {
     /// `F.cross_entropy(logits, label)` (mean over the batch) times `lossWeight`.
     case crossEntropy(lossWeight: Float)
@@ -14,7 +14,7 @@ public enum Loss: Sendable, Equatable {
 
     /// Class-balanced weights: w_c = (1 - β) / (1 - β^n_c), normalised to sum to C (numpy float64, then float32).
     public static func classBalancedWeights(samplesPerClass: [Int], beta: Double) -> [Float] {
-        let raw = samplesPerClass.map { (1 - beta) / (1 - pow(beta, Double($0))) }
+        let raw = samplesPerClass.map { (1 - beta) / (1 - PortableMath.pow(beta, Double($0))) }
         let total = raw.reduce(0, +)
         return raw.map { Float($0 / total * Double(raw.count)) }
     }
@@ -35,11 +35,11 @@ public enum Loss: Sendable, Equatable {
                 let row = Array(logits.storage[sample * classes..<(sample + 1) * classes])
                 let peak = row.max() ?? 0
                 var sum: Float = 0
-                for z in row { sum += expf(z - peak) }
-                let logSum = logf(sum) + peak
+                for z in row { sum += PortableMath.exp(z - peak) }
+                let logSum = PortableMath.log(sum) + peak
                 total += logSum - row[labels[sample]]
                 for k in 0..<classes {
-                    let p = expf(row[k] - logSum)
+                    let p = PortableMath.exp(row[k] - logSum)
                     dLogits.storage[sample * classes + k] = (p - (k == labels[sample] ? 1 : 0)) * weight / Float(n)
                 }
             }
@@ -56,9 +56,9 @@ public enum Loss: Sendable, Equatable {
                 for k in 0..<classes {
                     let z = logits.storage[sample * classes + k]
                     let y: Float = k == labels[sample] ? 1 : 0
-                    let bce = max(z, 0) - z * y + log1pf(expf(-abs(z)))
-                    let modulator = expf(-gamma * y * z - gamma * logf(1 + expf(-z)))
-                    let s = 1 / (1 + expf(-z))
+                    let bce = max(z, 0) - z * y + PortableMath.log1p(PortableMath.exp(-abs(z)))
+                    let modulator = PortableMath.exp(-gamma * y * z - gamma * PortableMath.log(1 + PortableMath.exp(-z)))
+                    let s = 1 / (1 + PortableMath.exp(-z))
                     total += w * modulator * bce
                     let dModulator = gamma * modulator * (1 - s - y)
                     dLogits.storage[sample * classes + k] = w * (dModulator * bce + modulator * (s - y)) / Float(n) * weight

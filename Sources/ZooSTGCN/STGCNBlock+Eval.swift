@@ -32,7 +32,7 @@ extension STGCNBlock {
                             let columns = aggregated + cout * p, residual = columns + depth * q
                             let xN = xBase + n * cin * p, y = outBase + n * cout * q
                             // gcn: 1x1 conv to K·Cout, einsum with A_eff; tcn[0..1]: BN + ReLU.
-                            BLAS.sgemm(projected, gw.baseAddress!, xN, m: kc, n: p, k: cin)
+                            GEMM.sgemm(projected, gw.baseAddress!, xN, m: kc, n: p, k: cin)
                             Kernels.addBias(projected, gb.baseAddress!, channels: kc, plane: p)
                             adjacency.aggregate(aggregated, projected, rows: cout * t)
                             Kernels.affine(aggregated, aggregated, scale: norm1.scale, shift: norm1.shift, channels: cout, plane: p, relu: true)
@@ -45,7 +45,7 @@ extension STGCNBlock {
                                                        stride: stride, padding: padding, outFrames: tOut)
                                 operand = UnsafePointer(columns)
                             }
-                            BLAS.sgemm(y, tw.baseAddress!, operand, m: cout, n: q, k: depth)
+                            GEMM.sgemm(y, tw.baseAddress!, operand, m: cout, n: q, k: depth)
                             Kernels.addBias(y, tb.baseAddress!, channels: cout, plane: q)
                             Kernels.affine(y, y, scale: norm2.scale, shift: norm2.shift, channels: cout, plane: q, relu: false)
                             // + residual, ReLU.
@@ -59,7 +59,7 @@ extension STGCNBlock {
                                 residualParameters.weight.withUnsafeBufferPointer { rw in
                                     residualParameters.bias.withUnsafeBufferPointer { rb in
                                         Kernels.subsampleFrames(columns, xN, channels: cin, frames: t, joints: v, stride: stride, outFrames: tOut)
-                                        BLAS.sgemm(residual, rw.baseAddress!, columns, m: cout, n: q, k: cin)
+                                        GEMM.sgemm(residual, rw.baseAddress!, columns, m: cout, n: q, k: cin)
                                         Kernels.addBias(residual, rb.baseAddress!, channels: cout, plane: q)
                                         Kernels.affine(residual, residual, scale: residualNorm.scale, shift: residualNorm.shift, channels: cout, plane: q, relu: false)
                                     }

@@ -64,7 +64,7 @@ public struct TemporalConv: Sendable {
                                                    frames: t, joints: v, outFrames: tOut)
                                 // out (Cout, T'V) = W (Cout, Cin·Kt) · cols (Cin·Kt, T'V) + b
                                 let y = outBase + n * outputChannels * q
-                                BLAS.sgemm(y, w.baseAddress!, cols, m: outputChannels, n: q, k: depth)
+                                GEMM.sgemm(y, w.baseAddress!, cols, m: outputChannels, n: q, k: depth)
                                 Kernels.addBias(y, b.baseAddress!, channels: outputChannels, plane: q)
                             }
                         }
@@ -97,12 +97,12 @@ public struct TemporalConv: Sendable {
                                         let cols = columns(scratch.baseAddress ?? UnsafeMutablePointer(mutating: xBase), xBase + n * inputChannels * plane,
                                                            frames: t, joints: v, outFrames: tOut)
                                         // dW_n (Cout, Cin·Kt) = dY (Cout, T'V) · colsᵀ
-                                        BLAS.sgemm(dWBase + n * outputChannels * depth, dyN, cols, m: outputChannels, n: depth, k: q, transposeB: true)
+                                        GEMM.sgemm(dWBase + n * outputChannels * depth, dyN, cols, m: outputChannels, n: depth, k: q, transposeB: true)
                                         Kernels.addBiasGradient(dBBase + n * outputChannels, dyN, channels: outputChannels, plane: q)
                                         if needsColumns {
                                             // dcols (Cin·Kt, T'V) = Wᵀ · dY, then scatter back to frames.
                                             let dCols = scratch.baseAddress! + depth * q
-                                            BLAS.sgemm(dCols, w.baseAddress!, dyN, m: depth, n: q, k: outputChannels, transposeA: true)
+                                            GEMM.sgemm(dCols, w.baseAddress!, dyN, m: depth, n: q, k: outputChannels, transposeA: true)
                                             dxN.update(repeating: 0, count: inputChannels * plane)
                                             if kernelSize == 1 {
                                                 Kernels.subsampleFramesBackwardAdd(dxN, dCols, channels: inputChannels, frames: t, joints: v, stride: stride, outFrames: tOut)
@@ -111,7 +111,7 @@ public struct TemporalConv: Sendable {
                                                                           stride: stride, padding: padding, outFrames: tOut)
                                             }
                                         } else {
-                                            BLAS.sgemm(dxN, w.baseAddress!, dyN, m: inputChannels, n: q, k: outputChannels, transposeA: true)
+                                            GEMM.sgemm(dxN, w.baseAddress!, dyN, m: inputChannels, n: q, k: outputChannels, transposeA: true)
                                         }
                                     }
                                 }

@@ -37,7 +37,7 @@ public struct CounterRNG: Sendable, Equatable {
     /// A standard normal draw (Box-Muller on two uniforms at 2·index and 2·index+1).
     public func normal(_ index: UInt64) -> Double {
         let u1 = max(uniformDouble(2 &* index), 1e-300), u2 = uniformDouble(2 &* index &+ 1)
-        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+        return (-2 * PortableMath.log(u1)).squareRoot() * PortableMath.cos(2 * Double.pi * u2)
     }
 
     /// SplitMix64's finaliser.
@@ -60,13 +60,3 @@ public struct CounterRNG: Sendable, Equatable {
         return result
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@usableFromInline func _log(_ x: Double) -> Double { Glibc.log(x) }
-@usableFromInline func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-#else
-import Foundation
-@usableFromInline func _log(_ x: Double) -> Double { Foundation.log(x) }
-@usableFromInline func _cos(_ x: Double) -> Double { Foundation.cos(x) }
-#endif

@@ -1,7 +1,7 @@
 // S sequences, C channels, T frames, V joints, Kt temporal kernel size, P = T*V plane size.
 //
 // The elementwise and data-movement kernels of ST-GCN. Plain loops over unsafe pointers, outputs first,
-// then inputs, then sizes; sgemm (BLAS.swift) is the only other fast path. Nothing here allocates.
+// then inputs, then sizes; GEMM.sgemm (GEMM.swift) is the only other fast path. Nothing here allocates.
 
 public enum Kernels {
     /// im2col for a (Kt x 1) convolution over frames with zero padding:

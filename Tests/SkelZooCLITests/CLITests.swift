@@ -245,7 +245,7 @@ import ZooTestSupport
 
         """
         if let reference {
-            yaml += "    Reference Run: {Seed: 3, Weights SHA256: \(reference), CPU: test, BLAS Core: test, Threads: 2}\n"
+            yaml += "    Reference Run: {Seed: 3, Weights SHA256: \(reference), Arithmetic: portable-1, CPU: test, ISA: scalar, Threads: 2}\n"
         }
         let file = dir.appending(path: "tiny-zoo.yml")
         try Data(yaml.utf8).write(to: file)
@@ -256,7 +256,9 @@ import ZooTestSupport
         let config = dir.appending(path: "ref.yml")
         try Data(TrainCommandTests.tiny.utf8).write(to: config)
         let work = dir.appending(path: "ref")
-        let result = try Fixtures.runSkelzoo(["train", config.path, "--seed", "3", "--work-dir", work.path, "--data-root", dir.appending(path: "refdata").path])
+        // Recorded with the scalar kernel; the reruns below use the CPU's fastest ISA and must match it bit for bit.
+        let result = try Fixtures.runSkelzoo(["train", config.path, "--seed", "3", "--work-dir", work.path, "--data-root", dir.appending(path: "refdata").path],
+                                             environment: ["SKELZOO_ISA": "scalar"])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: work.appending(path: "result.json"))) as? [String: Any])
         let metrics = try #require(json["metrics"] as? [String: Double])
@@ -279,8 +281,15 @@ import ZooTestSupport
         #expect(markdown.contains("| stgcn_80e_babel120_wfl | Mean Top 1 Accuracy | 26.17[^stgcn-1]"))
         let details = try String(contentsOf: out.appending(path: "runs/tiny_demo.md"), encoding: .utf8)
         #expect(details.contains("weights_sha256 | `\(sha)`"))
-        #expect(details.contains("OpenBLAS core"))
+        #expect(details.contains("| arithmetic | portable-1 |"))
         #expect(FileManager.default.fileExists(atPath: out.appending(path: "runs/tiny_demo-curves.svg").path))
+        // On OpenBLAS the bits are not comparable with a portable reference, and the verdict says so.
+        let openBLAS = try Fixtures.runSkelzoo(["reproduce", "--zoo", zoo.path, "--home", home, "--backend", "openblas"])
+        #expect(openBLAS.status == 1)
+        #expect(openBLAS.stdout.contains("tiny_demo: bits not comparable (run: openblas/"))
+        // Forcing an ISA the CPU lacks, or an unknown one, is a clear error.
+        let unknown = try Fixtures.runSkelzoo(["reproduce", "--zoo", zoo.path, "--home", home, "--isa", "sse9"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("unknown ISA 'sse9'"))
         // The same run against a wrong reference differs, and the exit code says so.
         let wrong = try Self.zoo(in: dir, reference: String(repeating: "0", count: 64), top1: top1)
         let differs = try Fixtures.runSkelzoo(["reproduce", "--zoo", wrong.path, "--home", home])

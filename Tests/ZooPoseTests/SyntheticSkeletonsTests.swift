@@ -31,6 +31,16 @@ import ZooTestSupport
         #expect(Dictionary(grouping: train, by: \.label).mapValues(\.count) == [0: 8, 1: 8, 2: 8, 3: 8, 4: 8])
     }
 
+    /// The demo data are generated on the user's machine, so the generator's bytes are part of the promise.
+    @Test func generatedFilesArePinnedBitForBit() throws {
+        let recipe = SyntheticRecipe(layout: "coco", classes: 4, trainCount: 12, valCount: 4, frames: 24, persons: 2, seed: 5)
+        let directory = try Self.write(recipe)
+        let data = try Data(contentsOf: directory.appending(path: "train.pkl")) + Data(contentsOf: directory.appending(path: "val.pkl"))
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        #expect(String(hash, radix: 16) == "10fba05adaeb3e98")
+    }
+
     @Test func longTailedCountsFallGeometrically() {
         let recipe = SyntheticRecipe(layout: "ntu-rgb+d", classes: 10, trainCount: 600, valCount: 200, frames: 40, persons: 1, seed: 1, imbalance: 10)
         let counts = recipe.classCounts(total: 600)

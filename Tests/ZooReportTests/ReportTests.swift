@@ -8,14 +8,16 @@ import FoundationXML
 #endif
 
 @Suite struct ReportTests {
-    static func seed(_ seed: Int, top1: Double, hash: String? = nil, epochs: Int = 3) -> SeedResult {
+    static func seed(_ seed: Int, top1: Double, hash: String? = nil, epochs: Int = 3, arithmetic: String = "portable-1") -> SeedResult {
         SeedResult(seed: seed, metrics: ["top1_acc": top1, "mean_class_accuracy": top1 - 0.01], weightsSHA256: hash,
                    curve: (1...epochs).map { (epoch: $0, loss: 2.0 / Double($0), valTop1: top1 * Double($0) / Double(epochs)) },
-                   runID: Int64(10 + seed), provenance: [("code version", "v0-test")])
+                   runID: Int64(10 + seed), provenance: [("code version", "v0-test")], arithmetic: arithmetic)
     }
 
+    static let reference = ReferenceBits(seed: 0, weightsSHA256: "aa", arithmetic: "portable-1")
+
     /// A hand-made collection with every kind of row: eval that reproduces, eval that differs, retrain over three seeds,
-    /// a bit-for-bit rerun, a rerun whose bits differ, a skipped entry, a failed one, one never run, and a footnote.
+    /// a bit-for-bit rerun, a rerun whose bits differ, an OpenBLAS rerun against a portable reference, a skipped entry, a failed one, one never run, and a footnote.
     static let collection = ReportCollection(name: "Hand", entries: [
         ReportEntry(name: "eval_ok", scores: [ReportScore(metric: "Top 1 Accuracy", value: "86.91", source: "zoo")],
                     state: .evaluated(seed(0, top1: 0.8693))),
@@ -25,9 +27,11 @@ import FoundationXML
                                               ReportScore(metric: "Mean Top 1 Accuracy", value: "26.17", source: "paper", footnote: "Copied from the paper.")],
                     state: .retrained([seed(0, top1: 0.40), seed(1, top1: 0.41), seed(2, top1: 0.405)])),
         ReportEntry(name: "bits_ok", scores: [ReportScore(metric: "Top 1 Accuracy", value: "91.25", source: "reference run")],
-                    state: .retrained([seed(0, top1: 0.9125, hash: "aa")]), referenceSHA256: "aa"),
+                    state: .retrained([seed(0, top1: 0.9125, hash: "aa")]), reference: reference),
         ReportEntry(name: "bits_off", scores: [ReportScore(metric: "Top 1 Accuracy", value: "91.25", source: "reference run")],
-                    state: .retrained([seed(0, top1: 0.9125, hash: "bb")]), referenceSHA256: "aa"),
+                    state: .retrained([seed(0, top1: 0.9125, hash: "bb")]), reference: reference),
+        ReportEntry(name: "bits_other_arithmetic", scores: [ReportScore(metric: "Top 1 Accuracy", value: "91.25", source: "reference run")],
+                    state: .retrained([seed(0, top1: 0.9125, hash: "cc", arithmetic: "openblas/Haswell")]), reference: reference),
         ReportEntry(name: "skipped", scores: [ReportScore(metric: "Top 1 Accuracy", value: "42.39", source: "zoo")],
                     state: .skipped(reason: "checkpoint not in the cache (no network here)", fix: "fetch https://example/x.pth into $SKELZOO_HOME/checkpoints/")),
         ReportEntry(name: "crashed", scores: [ReportScore(metric: "Top 1 Accuracy", value: "50.00", source: "zoo")],
@@ -51,8 +55,15 @@ import FoundationXML
         #expect(Verdict.retrain(measured: [40.0, 41.0, 40.5], published: 42.0) == .differs)   // 40.5 ± 1.0
         #expect(Verdict.retrain(measured: [40.0], published: 40.9) == .reproduces)
         #expect(Verdict.retrain(measured: [40.0], published: 41.1) == .differs)
-        #expect(Verdict.bits(["aa"], reference: "aa") == .reproducesBitForBit)
-        #expect(Verdict.bits(["bb"], reference: "aa") == .bitsDiffer)
+        #expect(Verdict.bits([Self.seed(0, top1: 0.9, hash: "aa")], reference: Self.reference) == .reproducesBitForBit)
+        #expect(Verdict.bits([Self.seed(0, top1: 0.9, hash: "bb")], reference: Self.reference) == .bitsDiffer)
+        // Only the reference's seed counts: another seed with the reference's hash proves nothing.
+        #expect(Verdict.bits([Self.seed(1, top1: 0.9, hash: "aa")], reference: Self.reference) == Verdict.none)
+        #expect(Verdict.bits([Self.seed(1, top1: 0.9, hash: "aa"), Self.seed(0, top1: 0.9, hash: "bb")], reference: Self.reference) == .bitsDiffer)
+        // Another arithmetic is not comparable, whatever its hash.
+        #expect(Verdict.bits([Self.seed(0, top1: 0.9, hash: "aa", arithmetic: "openblas/Zen")], reference: Self.reference)
+                == .bitsNotComparable(run: "openblas/Zen", reference: "portable-1"))
+        #expect(Verdict.reproducesBitForBit.passes && !Verdict.bitsDiffer.passes && !Verdict.bitsNotComparable(run: "a", reference: "b").passes)
     }
 
     final class PathCounter: NSObject, XMLParserDelegate {

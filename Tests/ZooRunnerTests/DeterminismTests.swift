@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ZooConfig
 import ZooPose
+import ZooTensor
 import ZooTestSupport
 @testable import ZooRunner
 
@@ -53,6 +54,26 @@ import ZooTestSupport
         // The checkpoints are byte-identical too.
         let a = try Data(contentsOf: one.directory.appending(path: "latest.pth")), b = try Data(contentsOf: two.directory.appending(path: "latest.pth"))
         #expect(a == b)
+    }
+
+    /// The promise: one seed, one set of bits, whatever the ISA and the thread count. Pinned, so any change of
+    /// the arithmetic (kernels, operation order, math functions) shows up here and is made on purpose, with a
+    /// bump of `Arithmetic.version` and re-recorded references (zoo/demo.yml).
+    static let pinnedWeightsSHA256 = "33a074e40ced5d151ebc720bb5e9fb599c2c36f502abb3569f9c67206c5aecbd"
+
+    @Test func everyISAAndThreadCountGiveThePinnedBits() throws {
+        let original = Arithmetic.backend
+        defer { try? Arithmetic.select(original) }
+        var seen: [String: String] = [:]
+        for isa in Arithmetic.ISA.available {
+            for threads in [1, 2] {
+                try Arithmetic.select(.portable(isa))
+                seen["\(isa.rawValue)/\(threads)"] = try Self.train(threads: threads).result.weightsSHA256
+            }
+        }
+        for (run, hash) in seen.sorted(by: { $0.key < $1.key }) {
+            #expect(hash == Self.pinnedWeightsSHA256, "\(run)")
+        }
     }
 
     @Test func resumingFromLatestGivesTheSameBitsAsAStraightRun() throws {

@@ -65,9 +65,11 @@ extension SkelZoo {
             var fix: String?
             var metrics: [String: Double]?
             var weightsSHA256: [String]?
+            /// Whether the verdict is a success (nil: nothing judged).
+            var passes: Bool?
 
             enum CodingKeys: String, CodingKey {
-                case entry, mode, status, verdict, reason, fix, metrics
+                case entry, mode, status, verdict, reason, fix, metrics, passes
                 case weightsSHA256 = "weights_sha256"
             }
         }
@@ -75,6 +77,7 @@ extension SkelZoo {
         func run() throws {
             var failedAny = false
             try Console.run {
+                try global.applyArithmetic()
                 let context = try ZooContext(global)
                 let chosen: [ZooEntry]
                 if !entries.isEmpty {
@@ -93,8 +96,8 @@ extension SkelZoo {
                     Console.info("[\(index + 1)/\(chosen.count)] \(entry.name): \(outcome.status)\(outcome.verdict == "-" ? "" : ", \(outcome.verdict)")\(outcome.reason.map { " (\($0))" } ?? "")")
                     outcomes.append(outcome)
                 }
-                let reproduced = outcomes.filter { $0.status == "ran" && $0.verdict.hasPrefix("reproduces") }.count
-                let differs = outcomes.filter { $0.status == "ran" && !$0.verdict.hasPrefix("reproduces") }.count
+                let reproduced = outcomes.filter { $0.status == "ran" && $0.passes == true }.count
+                let differs = outcomes.filter { $0.status == "ran" && $0.passes != true }.count
                 let skipped = outcomes.filter { $0.status == "skipped" }.count
                 let failed = outcomes.filter { $0.status == "failed" }.count
                 failedAny = differs + failed > 0
@@ -161,7 +164,8 @@ extension SkelZoo {
                     let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
                     try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
                     let report = try ReportBuilder.entry(entry, registry: context.registry)
-                    return Outcome(entry: entry.name, mode: "eval", status: "ran", verdict: verdict(report), metrics: metrics)
+                    let (text, passes) = verdict(report)
+                    return Outcome(entry: entry.name, mode: "eval", status: "ran", verdict: text, metrics: metrics, passes: passes)
                 } catch {
                     recorder.fail(error)
                     return Outcome(entry: entry.name, mode: "eval", status: "failed", verdict: "-", reason: "\(error)")
@@ -199,15 +203,16 @@ extension SkelZoo {
                 }
             }
             let report = try ReportBuilder.entry(entry, registry: context.registry)
-            return Outcome(entry: entry.name, mode: "train", status: "ran", verdict: verdict(report), metrics: lastMetrics, weightsSHA256: hashes)
+            let (verdictText, passes) = verdict(report)
+            return Outcome(entry: entry.name, mode: "train", status: "ran", verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, passes: passes)
         }
 
-        /// The entry's verdict over its primary-source metrics: the worst of them.
-        func verdict(_ entry: ReportEntry) -> String {
+        /// The entry's verdict over its primary-source metrics: the first failing one, else the first.
+        func verdict(_ entry: ReportEntry) -> (text: String, passes: Bool?) {
             let primary = entry.scores.first?.source
-            let texts = entry.scores.filter { $0.source == primary }.map { MarkdownReport.cells(entry, $0).verdict }.filter { $0 != "-" }
-            if texts.isEmpty { return "-" }
-            return texts.first { !$0.hasPrefix("reproduces") } ?? texts[0]
+            let cells = entry.scores.filter { $0.source == primary }.map { MarkdownReport.cells(entry, $0) }.filter { $0.passes != nil }
+            guard let chosen = cells.first(where: { $0.passes == false }) ?? cells.first else { return ("-", nil) }
+            return (chosen.verdict, chosen.passes)
         }
     }
 }

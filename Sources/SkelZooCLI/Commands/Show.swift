@@ -73,7 +73,7 @@ extension SkelZoo {
                 if let reference = zooEntry.reference {
                     out.append("")
                     out.append("Reference run: seed \(reference.seed), \(reference.threads) thread(s), weights sha256 \(reference.weightsSHA256)")
-                    out.append("  on \(reference.cpu), OpenBLAS core \(reference.blasCore)")
+                    out.append("  arithmetic \(reference.arithmetic), recorded on \(reference.cpu)\(reference.isa.map { " (\($0))" } ?? "")")
                 }
                 if !zooEntry.notes.isEmpty {
                     out.append("")

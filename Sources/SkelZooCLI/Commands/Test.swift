@@ -60,6 +60,7 @@ extension SkelZoo {
 
         func run() throws {
             try Console.run {
+                try global.applyArithmetic()
                 let resolved = try ModelArgument.resolve(model, global: global)
                 let checkpointURL = URL(fileURLWithPath: checkpoint)
                 var network = try ModelArgument.loadModel(resolved.config, checkpoint: checkpointURL)

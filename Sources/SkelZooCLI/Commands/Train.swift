@@ -59,6 +59,7 @@ extension SkelZoo {
 
         func run() throws {
             try Console.run {
+                try global.applyArithmetic()
                 let resolved = try ModelArgument.resolve(model, global: global)
                 let name = resolved.entry?.name ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
                 let work = URL(fileURLWithPath: workDir ?? "work_dirs/\(name)/seed\(seed)")
@@ -131,7 +132,8 @@ struct RunRecorder {
         let machine = MachineInfo.current
         record.threads = threads
         record.cpu = machine.cpu
-        record.blasCore = machine.blasCore
+        record.arithmetic = machine.arithmetic
+        record.kernel = machine.kernel
         record.configHash = configHash
         record.codeVersion = CodeVersion.current
         record.workDir = workDir

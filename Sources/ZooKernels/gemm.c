@@ -1,0 +1,218 @@
+// SkelZoo's fixed-order GEMM: the scalar reference, the blocked driver shared by the SIMD kernels, and
+// the run-time choice of micro-kernel. The contract (what every element's sum is) is in zoo_kernels.h;
+// this file and its micro-kernels (gemm_x86.c, gemm_neon.c) are its only implementation.
+//
+// Driver (Goto/BLIS loop order): jc over NC columns, pc over ZK_KC-deep blocks in increasing order,
+// ic over MC rows; B's block is packed into NR-wide panels and A's into MR-tall panels (zero padded),
+// then one micro-kernel call per MR x NR tile. Because pc runs in order and each micro-kernel call
+// starts its accumulators at +0, runs one fma per k in order and then stores (block 0) or adds its
+// partial into C, every element follows the contract whatever MR, NR, MC and NC are.
+#pragma STDC FP_CONTRACT OFF
+#include "zoo_kernels.h"
+#include "zk_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+// MARK: - Scalar reference
+
+static inline float load_a(const float *a, long lda, int trans, long i, long kk) {
+    return trans ? a[kk * lda + i] : a[i * lda + kk];
+}
+
+static inline float load_b(const float *b, long ldb, int trans, long kk, long j) {
+    return trans ? b[j * ldb + kk] : b[kk * ldb + j];
+}
+
+/// The contract written as plainly as possible: one row of C at a time, columns in chunks, k blocks in
+/// order, one fmaf per k. Slow; it is the definition the SIMD kernels are tested against.
+static void sgemm_reference(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                            const float *b, long ldb, int accumulate, float *c, long ldc) {
+    enum { CHUNK = 512 };
+    float acc[CHUNK];
+    for (long i = 0; i < m; i++) {
+        float *row = c + i * ldc;
+        if (k == 0) {
+            if (!accumulate) memset(row, 0, (size_t)n * sizeof(float));
+            continue;
+        }
+        for (long j0 = 0; j0 < n; j0 += CHUNK) {
+            long width = n - j0 < CHUNK ? n - j0 : CHUNK;
+            for (long pc = 0; pc < k; pc += ZK_KC) {
+                long kc = k - pc < ZK_KC ? k - pc : ZK_KC;
+                for (long j = 0; j < width; j++) acc[j] = 0.0f;
+                for (long kk = pc; kk < pc + kc; kk++) {
+                    float aik = load_a(a, lda, trans_a, i, kk);
+                    for (long j = 0; j < width; j++) acc[j] = fmaf(aik, load_b(b, ldb, trans_b, kk, j0 + j), acc[j]);
+                }
+                if (pc == 0 && !accumulate) {
+                    for (long j = 0; j < width; j++) row[j0 + j] = acc[j];
+                } else {
+                    for (long j = 0; j < width; j++) row[j0 + j] = row[j0 + j] + acc[j];
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Packing
+
+/// A's rows ic..<ic+mc, k range pc..<pc+kc, as MR-tall panels: panel p holds rows p*MR..., laid out
+/// [kk][r] so the micro-kernel reads MR consecutive values per k. Rows past mc are zero.
+static void pack_a(float *packed, const float *a, long lda, int trans, long ic, long mc, long pc, long kc, int mr) {
+    for (long p = 0; p < mc; p += mr) {
+        long rows = mc - p < mr ? mc - p : mr;
+        float *panel = packed + p * kc;
+        if (trans) {
+            for (long kk = 0; kk < kc; kk++) {
+                const float *source = a + (pc + kk) * lda + ic + p;
+                float *target = panel + kk * mr;
+                long r = 0;
+                for (; r < rows; r++) target[r] = source[r];
+                for (; r < mr; r++) target[r] = 0.0f;
+            }
+        } else {
+            for (long r = 0; r < rows; r++) {
+                const float *source = a + (ic + p + r) * lda + pc;
+                for (long kk = 0; kk < kc; kk++) panel[kk * mr + r] = source[kk];
+            }
+            for (long r = rows; r < mr; r++) {
+                for (long kk = 0; kk < kc; kk++) panel[kk * mr + r] = 0.0f;
+            }
+        }
+    }
+}
+
+/// B's k range pc..<pc+kc, columns jc..<jc+nc, as NR-wide panels laid out [kk][c]. Columns past nc are zero.
+static void pack_b(float *packed, const float *b, long ldb, int trans, long pc, long kc, long jc, long nc, int nr) {
+    for (long p = 0; p < nc; p += nr) {
+        long cols = nc - p < nr ? nc - p : nr;
+        float *panel = packed + p * kc;
+        if (trans) {
+            for (long col = 0; col < cols; col++) {
+                const float *source = b + (jc + p + col) * ldb + pc;
+                for (long kk = 0; kk < kc; kk++) panel[kk * nr + col] = source[kk];
+            }
+            for (long col = cols; col < nr; col++) {
+                for (long kk = 0; kk < kc; kk++) panel[kk * nr + col] = 0.0f;
+            }
+        } else {
+            for (long kk = 0; kk < kc; kk++) {
+                const float *source = b + (pc + kk) * ldb + jc + p;
+                float *target = panel + kk * nr;
+                long col = 0;
+                for (; col < cols; col++) target[col] = source[col];
+                for (; col < nr; col++) target[col] = 0.0f;
+            }
+        }
+    }
+}
+
+// MARK: - Blocked driver
+
+/// Per-thread packing buffers, grown on demand and kept for the thread's life.
+static _Thread_local float *pack_buffer;
+static _Thread_local size_t pack_capacity;
+
+static float *packing_buffer(size_t count) {
+    if (count > pack_capacity) {
+        free(pack_buffer);
+        size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
+        pack_buffer = aligned_alloc(64, bytes);
+        if (!pack_buffer) abort();  // out of memory: nothing sensible to return from a GEMM
+        pack_capacity = bytes / sizeof(float);
+    }
+    return pack_buffer;
+}
+
+void zk_edge_store(const float *tile, int nr, float *c, long ldc, int add, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+        float *row = c + r * ldc;
+        const float *source = tile + r * nr;
+        if (add) {
+            for (int col = 0; col < cols; col++) row[col] = row[col] + source[col];
+        } else {
+            for (int col = 0; col < cols; col++) row[col] = source[col];
+        }
+    }
+}
+
+static void sgemm_blocked(const zk_micro_kernel *kernel, int trans_a, int trans_b, long m, long n, long k,
+                          const float *a, long lda, const float *b, long ldb, int accumulate, float *c, long ldc) {
+    const int mr = kernel->mr, nr = kernel->nr;
+    const long mc_max = kernel->mc, nc_max = kernel->nc;
+    if (k == 0) {
+        if (!accumulate) for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    long nc_cap = n < nc_max ? (n + nr - 1) / nr * nr : nc_max;
+    long mc_cap = m < mc_max ? (m + mr - 1) / mr * mr : mc_max;
+    float *packed_b = packing_buffer((size_t)(nc_cap + mc_cap) * ZK_KC);
+    float *packed_a = packed_b + nc_cap * ZK_KC;
+    for (long jc = 0; jc < n; jc += nc_max) {
+        long nc = n - jc < nc_max ? n - jc : nc_max;
+        for (long pc = 0; pc < k; pc += ZK_KC) {
+            long kc = k - pc < ZK_KC ? k - pc : ZK_KC;
+            int add = pc > 0 || accumulate;
+            pack_b(packed_b, b, ldb, trans_b, pc, kc, jc, nc, nr);
+            for (long ic = 0; ic < m; ic += mc_max) {
+                long mc = m - ic < mc_max ? m - ic : mc_max;
+                pack_a(packed_a, a, lda, trans_a, ic, mc, pc, kc, mr);
+                for (long jr = 0; jr < nc; jr += nr) {
+                    int cols = (int)(nc - jr < nr ? nc - jr : nr);
+                    for (long ir = 0; ir < mc; ir += mr) {
+                        int rows = (int)(mc - ir < mr ? mc - ir : mr);
+                        kernel->run(kc, packed_a + ir * kc, packed_b + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, add, rows, cols);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Dispatch
+
+int zk_isa_available(zk_isa isa) {
+    switch (isa) {
+    case ZK_ISA_SCALAR: return 1;
+    case ZK_ISA_AVX2: return zk_avx2_kernel() != NULL;
+    case ZK_ISA_AVX512: return zk_avx512_kernel() != NULL;
+    case ZK_ISA_NEON: return zk_neon_kernel() != NULL;
+    }
+    return 0;
+}
+
+zk_isa zk_isa_best(void) {
+    if (zk_isa_available(ZK_ISA_AVX512)) return ZK_ISA_AVX512;
+    if (zk_isa_available(ZK_ISA_AVX2)) return ZK_ISA_AVX2;
+    if (zk_isa_available(ZK_ISA_NEON)) return ZK_ISA_NEON;
+    return ZK_ISA_SCALAR;
+}
+
+const char *zk_isa_name(zk_isa isa) {
+    switch (isa) {
+    case ZK_ISA_SCALAR: return "scalar";
+    case ZK_ISA_AVX2: return "avx2";
+    case ZK_ISA_AVX512: return "avx512";
+    case ZK_ISA_NEON: return "neon";
+    }
+    return "unknown";
+}
+
+void zk_sgemm(zk_isa isa, int trans_a, int trans_b, long m, long n, long k,
+              const float *a, long lda, const float *b, long ldb, int accumulate, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    const zk_micro_kernel *kernel = NULL;
+    switch (isa) {
+    case ZK_ISA_AVX2: kernel = zk_avx2_kernel(); break;
+    case ZK_ISA_AVX512: kernel = zk_avx512_kernel(); break;
+    case ZK_ISA_NEON: kernel = zk_neon_kernel(); break;
+    case ZK_ISA_SCALAR: break;
+    }
+    if (kernel) {
+        sgemm_blocked(kernel, trans_a, trans_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+    } else {
+        sgemm_reference(trans_a, trans_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+    }
+}

@@ -1,0 +1,79 @@
+// The one seam through which SkelZoo multiplies matrices. It hands the work to SkelZoo's own fixed-order
+// GEMM (ZooKernels, the default: the same bits on every CPU) or, when a user opts in, to OpenBLAS (fastest
+// on one machine; its bits depend on the CPU's OpenBLAS kernel). See ``Arithmetic``.
+import CBLAS
+import ZooKernels
+
+public enum GEMM {
+    /// `C = op(A)·op(B)`, or `C += op(A)·op(B)` when `accumulate`, row-major.
+    ///
+    /// op(A) is m x k, op(B) is k x n, C is m x n. `lda`, `ldb`, `ldc` are the row strides of the matrices
+    /// as stored (A stored k x m when `transposeA`, B stored n x k when `transposeB`). On the portable
+    /// backend every element is the fixed-order sum of the contract in `zoo_kernels.h`.
+    public static func sgemm(
+        _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+        accumulate: Bool = false, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+    ) {
+        guard m > 0, n > 0 else { return }
+        let lda = lda ?? (transposeA ? m : k)
+        let ldb = ldb ?? (transposeB ? k : n)
+        let ldc = ldc ?? n
+        switch Arithmetic.backend {
+        case .portable(let isa):
+            zk_sgemm(isa.kernel, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, accumulate ? 1 : 0, c, ldc)
+        case .openBLAS:
+            OpenBLAS.sgemm(c, a, b, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                           accumulate: accumulate, lda: lda, ldb: ldb, ldc: ldc)
+        }
+    }
+
+    /// ``sgemm(_:_:_:m:n:k:transposeA:transposeB:accumulate:lda:ldb:ldc:)`` with a given ISA, whatever
+    /// backend is selected (for tests and benchmarks). The ISA must be available.
+    public static func sgemm(
+        isa: Arithmetic.ISA, _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+        accumulate: Bool = false, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+    ) {
+        precondition(isa.isAvailable, "ISA \(isa.rawValue) is not available on this CPU")
+        guard m > 0, n > 0 else { return }
+        zk_sgemm(isa.kernel, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda ?? (transposeA ? m : k),
+                 b, ldb ?? (transposeB ? k : n), accumulate ? 1 : 0, c, ldc ?? n)
+    }
+}
+
+/// OpenBLAS: the speed yardstick of `skelzoo bench` and the opt-in `--backend openblas`.
+public enum OpenBLAS {
+    /// `cblas_sgemm` row-major with alpha 1 and beta 0 or 1.
+    public static func sgemm(
+        _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+        accumulate: Bool = false, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda ?? (transposeA ? m : k)), b, Int32(ldb ?? (transposeB ? k : n)),
+                    accumulate ? 1 : 0, c, Int32(ldc ?? n))
+    }
+
+    /// Sets OpenBLAS's own thread count. SkelZoo runs BLAS single-threaded inside its own parallel loops
+    /// (each call's result then does not depend on how many threads the process uses).
+    public static func setThreads(_ count: Int) {
+        openblas_set_num_threads(Int32(count))
+    }
+
+    /// OpenBLAS's kernel name for this CPU (e.g. "Zen", "Haswell"); it follows `OPENBLAS_CORETYPE`.
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name).trimmedSpaces
+    }
+}
+
+extension String {
+    var trimmedSpaces: String {
+        var text = Substring(self)
+        while let first = text.first, first == " " || first == "\n" { text = text.dropFirst() }
+        while let last = text.last, last == " " || last == "\n" { text = text.dropLast() }
+        return String(text)
+    }
+}
