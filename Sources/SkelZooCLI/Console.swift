@@ -12,6 +12,22 @@ enum Console {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
+    /// Writes a line to stdout, unbuffered and checked: a full disk or a closed stdout (`> /dev/full`) is an error
+    /// and a non-zero exit, never an empty file and exit 0.
+    static func output(_ text: String) throws {
+        let bytes = Array((text + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, bytes.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("cannot write to standard output: \(String(cString: strerror(errno)))",
+                               hint: "check that the file or pipe stdout goes to is writable and its disk has space")
+            }
+            offset += written
+        }
+    }
+
     static func info(_ message: String) {
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }

@@ -4,13 +4,18 @@
 // processes can use it at once. Schema changes are append-only GRDB migrations; a file written by a
 // newer SkelZoo is refused, never migrated down or erased.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 import ZooConfig
 
 public struct Registry: Sendable {
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
     /// The database file, or nil for an in-memory registry.
     public let path: String?
+    /// The file's (device, inode) when opened: a run's record is committed only into that same file.
+    let identity: FileIdentity?
 
     /// Opens (creating if needed) the registry in `home`, migrating it to the current schema.
     /// A process-wide file lock serialises migration with other `skelzoo` processes.
@@ -46,6 +51,7 @@ public struct Registry: Sendable {
     init(writer: any DatabaseWriter, path: String?) throws {
         self.writer = writer
         self.path = path
+        identity = path.flatMap(FileIdentity.init(path:))
         let migrator = Self.migrator
         do {
             if try writer.read({ try migrator.hasBeenSuperseded($0) }) {
@@ -66,6 +72,9 @@ public struct Registry: Sendable {
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 return RegistryError(.notADatabase, "\(file) is not an SQLite database (\(error.message ?? "file is not a database"))",
                                      hint: "move the file away; SkelZoo creates a fresh registry")
+            case .SQLITE_FULL:
+                return RegistryError(.diskFull, "\(file): the disk is full, SQLite could not commit (\(error.message ?? "database or disk is full"))",
+                                     hint: "free space on the disk that holds \(file), then run again; the transaction was rolled back, nothing half-written was kept")
             case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_IOERR:
                 return RegistryError(.homeNotWritable, "cannot open \(file) for writing (\(error.message ?? "\(error.resultCode)"))",
                                      hint: "set SKELZOO_HOME or --home to a writable folder")
@@ -158,6 +167,17 @@ public struct Registry: Sendable {
                 t.add(column: "batch", .text)
                 t.add(column: "skipReason", .text)
                 t.add(column: "fixCommand", .text)
+            }
+        }
+        migrator.registerMigration("v3-data-file") { db in
+            // Annotation files the zoo gives no hash for: the sha256 seen at first download, so `verify` sees a change.
+            try db.create(table: "dataFile") { t in
+                t.primaryKey("path", .text)
+                t.column("entryName", .text).notNull()
+                t.column("url", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("byteCount", .integer).notNull()
+                t.column("recordedAt", .datetime).notNull()
             }
         }
         return migrator
@@ -265,6 +285,18 @@ public struct Registry: Sendable {
         try writer.read { db in try Checkpoint.fetchOne(db, key: name) }
     }
 
+    /// The hash recorded at the first download of the data file at `path`, if any.
+    public func dataFile(atPath path: String) throws -> DataFile? {
+        try writer.read { db in try DataFile.fetchOne(db, key: path) }
+    }
+
+    /// Records a data file's hash; the first record of a path is kept (it is what later copies are checked against).
+    public func recordDataFile(_ file: DataFile) throws {
+        try committing { db in
+            if try DataFile.fetchOne(db, key: file.path) == nil { try file.insert(db) }
+        }
+    }
+
     public func updateCheckpoint(_ checkpoint: Checkpoint) throws {
         try writer.write { db in try checkpoint.save(db) }
     }
@@ -294,7 +326,7 @@ public struct Registry: Sendable {
 
     /// Records a run that is starting; returns it with its id. A crash leaves it `running`, never half-written.
     public func startRun(_ run: Run) throws -> Run {
-        try writer.write { db in
+        try committing { db in
             var run = run
             try run.insert(db)
             return run
@@ -302,18 +334,62 @@ public struct Registry: Sendable {
     }
 
     /// Finishes a run with its scores and per-epoch metrics, in one transaction.
+    ///
+    /// When that transaction cannot commit (a full disk), the run is marked `failed` with the reason in a second,
+    /// smaller one, so `show` and `report` explain it; if even that fails, the run stays `running` and is shown as
+    /// crashed once this process has exited.
+    /// - Throws: ``RegistryError``: `.diskFull` with a hint, `.fileReplaced` when the database file was deleted or
+    ///   replaced since it was opened (the record would otherwise go to a file nobody can see).
     public func finishRun(_ run: Run, scores: [String: Double], epochMetrics: [EpochMetric] = []) throws {
-        try writer.write { db in
-            try run.update(db)
-            guard let id = run.id else { return }
-            for (metric, value) in scores.sorted(by: { $0.key < $1.key }) {
-                try RunScore(runId: id, metric: metric, value: value).save(db)
+        do {
+            try committing { db in
+                try run.update(db)
+                guard let id = run.id else { return }
+                for (metric, value) in scores.sorted(by: { $0.key < $1.key }) {
+                    try RunScore(runId: id, metric: metric, value: value).save(db)
+                }
+                for metric in epochMetrics {
+                    var metric = metric
+                    metric.runId = id
+                    try metric.save(db)
+                }
             }
-            for metric in epochMetrics {
-                var metric = metric
-                metric.runId = id
-                try metric.save(db)
+        } catch let error as RegistryError where error.code == .diskFull && run.status != .failed {
+            var failed = run
+            failed.status = .failed
+            failed.message = "the result could not be recorded: \(error.message)"
+            var reported = error
+            do {
+                try committing { db in try failed.update(db) }
+                reported.hint = (error.hint ?? "") + "; run #\(run.id ?? 0) is marked failed"
+            } catch let second as RegistryError {
+                reported.hint = (error.hint ?? "") + "; run #\(run.id ?? 0) could not be marked failed either (\(second.message)) and shows as crashed"
             }
+            throw reported
+        }
+    }
+
+    /// A write transaction that commits only into the file this registry opened, with errors described.
+    func committing<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.write { db in
+                let value = try body(db)
+                try checkIdentity()
+                return value
+            }
+        } catch let error as RegistryError {
+            throw error
+        } catch {
+            throw Self.describe(error, file: path ?? ":memory:")
+        }
+    }
+
+    /// Throws when the database file is gone or is another file than the one opened (deleted, moved, replaced).
+    func checkIdentity() throws {
+        guard let path, let identity else { return }
+        guard FileIdentity(path: path) == identity else {
+            throw RegistryError(.fileReplaced, "\(path) was deleted or replaced while this process had it open; this record was not written",
+                                hint: "do not remove the registry while skelzoo runs; run the command again to record it in the current file")
         }
     }
 
@@ -322,5 +398,18 @@ public struct Registry: Sendable {
     /// Reads with a closure (tests and reports).
     public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         try writer.read(body)
+    }
+}
+
+/// A file's (device, inode): equal only for the very same file.
+struct FileIdentity: Equatable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
     }
 }

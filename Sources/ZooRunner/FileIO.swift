@@ -9,7 +9,7 @@ import Glibc
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
         let directory = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Folder.create(directory)
         let temporary = directory.appending(path: ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw RunnerError("cannot create \(temporary.path): \(String(cString: strerror(errno)))") }

@@ -38,7 +38,7 @@ extension SkelZoo {
                         var checkpointState: String
                         var runs: [Run]
                     }
-                    print(try Console.json(Output(entry: zooEntry, parameterCount: parameters, checkpointState: state.rawValue, runs: runs)))
+                    try Console.output(try Console.json(Output(entry: zooEntry, parameterCount: parameters, checkpointState: state.rawValue, runs: runs)))
                     return
                 }
                 var out: [String] = []
@@ -88,10 +88,10 @@ extension SkelZoo {
                     for run in runs {
                         let scores = try context.registry.scores(ofRun: run.id ?? 0)
                             .map { "\($0.metric)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
-                        out.append("  #\(run.id ?? 0) \(run.mode) seed=\(run.seed.map(String.init) ?? "-") \(run.status.rawValue) \(scores)")
+                        out.append("  #\(run.id ?? 0) \(run.mode) seed=\(run.seed.map(String.init) ?? "-") \(run.displayStatus) \(scores)")
                     }
                 }
-                print(out.joined(separator: "\n"))
+                try Console.output(out.joined(separator: "\n"))
             }
         }
     }

@@ -68,7 +68,8 @@ extension SkelZoo {
                 let val = try AnnotationFile.load(files.val).samples
                 let setup = TrainingSetup(config: resolved.config, configHash: resolved.configHash, configName: name, seed: UInt64(seed),
                                           threads: threads, workDirectory: work, resume: resume,
-                                          loadFrom: loadFrom.map { URL(fileURLWithPath: $0) }, validate: runValidation)
+                                          loadFrom: loadFrom.map { URL(fileURLWithPath: $0) }, validate: runValidation,
+                                          trainSource: files.train.path, valSource: files.val.path)
                 let recorder = try RunRecorder(context: resolved.context, entry: resolved.entry, mode: "train", seed: seed,
                                                threads: threads, configHash: resolved.configHash, workDir: work.path)
                 let result: TrainingResult
@@ -80,10 +81,10 @@ extension SkelZoo {
                 }
                 try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds)
                 if json {
-                    print(String(decoding: try Data(contentsOf: work.appending(path: "result.json")), as: UTF8.self))
+                    try Console.output(String(decoding: try Data(contentsOf: work.appending(path: "result.json")), as: UTF8.self))
                 } else {
                     let metrics = result.metrics.sorted { $0.key < $1.key }.map { "\($0.key): \(String(format: "%.4f", $0.value))" }
-                    print((metrics + ["weights_sha256: \(result.weightsSHA256)", "work dir: \(work.path)"]).joined(separator: "\n"))
+                    try Console.output((metrics + ["weights_sha256: \(result.weightsSHA256)", "work dir: \(work.path)"]).joined(separator: "\n"))
                 }
             }
         }
@@ -138,12 +139,17 @@ struct RunRecorder {
         run = try context.registry.startRun(record)
     }
 
+    /// Marks the run failed; when even that cannot be recorded, says so on stderr (the run's own error is what the caller reports).
     func fail(_ error: any Error) {
         guard var run, let registry else { return }
         run.status = .failed
         run.message = "\(error)"
         run.finishedAt = Date()
-        try? registry.finishRun(run, scores: [:])
+        do {
+            try registry.finishRun(run, scores: [:])
+        } catch {
+            Console.printError("run #\(run.id ?? 0) could not be marked failed in the registry: \(error)")
+        }
     }
 
     func succeed(scores: [String: Double], weightsSHA256: String? = nil, checkpointSHA256: String? = nil,
