@@ -372,6 +372,8 @@ public struct Registry: Sendable {
     /// A write transaction that commits only into the file this registry opened, with errors described.
     func committing<T>(_ body: (Database) throws -> T) throws -> T {
         do {
+            // Checked before (a replaced file's WAL may already confuse the statements) and again just before COMMIT.
+            try checkIdentity()
             return try writer.write { db in
                 let value = try body(db)
                 try checkIdentity()

@@ -73,7 +73,7 @@ import ZooTorch
     @Test func aWorkDirInUseIsAClearErrorAndIsNotCleared() throws {
         let (config, train, val) = try Self.tiny()
         let work = Fixtures.temporaryDirectory("locked")
-        let other = work.appending(path: "epoch_1.pth")
+        let other = work.appending(path: "notes-of-the-other-run.txt")
         try Data("the other run's checkpoint".utf8).write(to: other)
         let held = try WorkDirectory(work)
         for fresh in [false, true] {
