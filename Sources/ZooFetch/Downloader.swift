@@ -122,7 +122,7 @@ public final class Downloader: @unchecked Sendable {
                     throw DownloadError(.hashMismatch, url: source, "cached \(destination.path) has sha256 \(sha), expected \(expected.description)",
                                         hint: "run without --offline to fetch it again")
                 }
-                try? FileManager.default.removeItem(at: destination)
+                try Self.discard(destination, url: source)
             }
             guard !options.offline else {
                 throw DownloadError(.offline, url: source, "not cached at \(destination.path) and offline mode is on",
@@ -146,7 +146,7 @@ public final class Downloader: @unchecked Sendable {
         let part = URL(fileURLWithPath: destination.path + ".part")
         let metaURL = URL(fileURLWithPath: destination.path + ".part.json")
         var meta = (try? JSONDecoder().decode(PartMeta.self, from: Data(contentsOf: metaURL))).flatMap { $0.url == url ? $0 : nil }
-        if meta == nil { try? FileManager.default.removeItem(at: part) }
+        if meta == nil { try Self.discard(part, url: url) }
         var attempt = 0
         var lastError: DownloadError?
         while attempt <= options.retries {
@@ -172,8 +172,8 @@ public final class Downloader: @unchecked Sendable {
                 let fresh = PartMeta(url: url, etag: transfer.etag, lastModified: transfer.lastModified, total: transfer.total)
                 if transfer.status == 206, Self.changed(previous, fresh) {
                     // The file changed on the server since the .part began: start over.
-                    try? FileManager.default.removeItem(at: part)
-                    try? FileManager.default.removeItem(at: metaURL)
+                    try Self.discard(part, url: url)
+                    try Self.discard(metaURL, url: url)
                     meta = nil
                     lastError = DownloadError(.network, url: url, "the file changed on the server; restarting")
                     continue
@@ -186,32 +186,32 @@ public final class Downloader: @unchecked Sendable {
                 let sha = try Self.sha256(of: part, url: url)
                 guard expected.matches(sha) else {
                     let received = Self.size(part)  // before the .part goes
-                    try? FileManager.default.removeItem(at: part)
-                    try? FileManager.default.removeItem(at: metaURL)
+                    try Self.discard(part, url: url)
+                    try Self.discard(metaURL, url: url)
                     throw DownloadError(.hashMismatch, url: url, "sha256 is \(sha), expected \(expected.description) (\(received) bytes received); nothing was kept",
                                         hint: "the server or mirror holds a different file; check the URL")
                 }
                 try Self.commit(part, to: destination, url: url)
-                try? FileManager.default.removeItem(at: metaURL)
+                try Self.discard(metaURL, url: url)
                 return FetchResult(path: destination.path, sha256: sha, byteCount: Self.size(destination), cached: false, attempts: attempt)
             case .restart(let error):
-                try? FileManager.default.removeItem(at: part)
-                try? FileManager.default.removeItem(at: metaURL)
+                try Self.discard(part, url: url)
+                try Self.discard(metaURL, url: url)
                 meta = nil
                 lastError = error
             case .retry(let error):
                 lastError = error
             case .fail(let error):
-                try? FileManager.default.removeItem(at: part)
-                try? FileManager.default.removeItem(at: metaURL)
+                try Self.discard(part, url: url)
+                try Self.discard(metaURL, url: url)
                 throw error
             }
         }
         let kept = Self.size(part)
         if kept == 0 {
             // An empty .part resumes nothing; leave no debris that a message would call "kept".
-            try? FileManager.default.removeItem(at: part)
-            try? FileManager.default.removeItem(at: metaURL)
+            try Self.discard(part, url: url)
+            try Self.discard(metaURL, url: url)
         }
         throw DownloadError(.retriesExhausted, url: url, "gave up after \(attempt) attempts: \(lastError?.message ?? "unknown error")",
                             hint: kept > 0 ? "\(kept) bytes are kept in \(part.path); run the command again to resume"
@@ -304,11 +304,27 @@ public final class Downloader: @unchecked Sendable {
         ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 
+    /// Removes a file we own (.part, .part.json, a stale copy); only "not there" is fine, any other failure is an error.
+    static func discard(_ file: URL, url: String) throws {
+        guard unlink(file.path) != 0 else { return }
+        guard errno == ENOENT else {
+            throw DownloadError(.io, url: url, "cannot remove \(file.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
     public static func sha256(of file: URL, url: String = "") throws -> String {
-        guard let handle = try? FileHandle(forReadingFrom: file) else { throw DownloadError(.io, url: url, "cannot read \(file.path)") }
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: file) } catch {
+            throw DownloadError(.io, url: url, "cannot read \(file.path): \((error as NSError).localizedDescription)")
+        }
         defer { try? handle.close() }
         var hasher = SHA256()
-        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        // A read error is an error: hashing what was read so far would "verify" a partial file.
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        } catch {
+            throw DownloadError(.io, url: url, "cannot read \(file.path): \((error as NSError).localizedDescription)")
+        }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
