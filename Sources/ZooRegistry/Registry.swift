@@ -68,6 +68,11 @@ public struct Registry: Sendable {
 
     static func describe(_ error: any Error, file: String) -> RegistryError {
         if let error = error as? DatabaseError {
+            // SQLite says "disk I/O error" or "unable to open" when the -wal or -shm file cannot grow on a full disk.
+            if [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN].contains(error.resultCode), Self.diskIsFull(at: file) {
+                return RegistryError(.diskFull, "\(file): the disk is full (\(error.message ?? "\(error.resultCode)"))",
+                                     hint: "free space on the disk that holds \(file), then run again; the transaction was rolled back, nothing half-written was kept")
+            }
             switch error.resultCode {
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 return RegistryError(.notADatabase, "\(file) is not an SQLite database (\(error.message ?? "file is not a database"))",
@@ -83,6 +88,13 @@ public struct Registry: Sendable {
             }
         }
         return RegistryError(.database, "\(file): \(error)")
+    }
+
+    /// True when the file system holding `file` has no block left for an unprivileged writer.
+    static func diskIsFull(at file: String) -> Bool {
+        var info = statvfs()
+        guard statvfs(URL(fileURLWithPath: file).deletingLastPathComponent().path, &info) == 0 else { return false }
+        return info.f_bavail == 0
     }
 
     // MARK: - Schema

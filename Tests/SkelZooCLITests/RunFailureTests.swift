@@ -52,6 +52,32 @@ import ZooTestSupport
         #expect(result.stdout.hasSuffix("summary: 0 reproduced, 0 differ, 0 skipped, 1 failed\n"))
     }
 
+    // Scenario 3: two `train` runs into one --work-dir both exited 0 with mixed files.
+    @Test func aSecondTrainIntoABusyWorkDirIsRefused() throws {
+        let dir = Fixtures.temporaryDirectory("cli-two-train")
+        let config = dir.appending(path: "tiny.yml")
+        try Data(TrainCommandTests.tiny.utf8).write(to: config)
+        let work = dir.appending(path: "work")
+        let root = dir.appending(path: "data").path
+        let first = Process()
+        first.executableURL = Fixtures.skelzooBinary
+        first.arguments = ["train", config.path, "--seed", "0", "--work-dir", work.path, "--data-root", root, "--threads", "1"]
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        let log = work.appending(path: "log.jsonl")
+        let deadline = Date().addingTimeInterval(120)
+        while first.isRunning && Date() < deadline && ((try? String(contentsOf: log, encoding: .utf8))?.contains("\"iter\":2,") != true) { usleep(2000) }
+        #expect(first.isRunning, "the first run should still be training")
+        let second = try Fixtures.runSkelzoo(["train", config.path, "--seed", "1", "--work-dir", work.path, "--data-root", root])
+        first.waitUntilExit()
+        #expect(second.status == 1)
+        #expect(second.stderr.hasPrefix("error: work dir \(work.path) is in use by another skelzoo process (pid \(first.processIdentifier))"))
+        #expect(first.terminationStatus == 0)
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: work.appending(path: "result.json"))) as? [String: Any])
+        #expect(result["seed"] as? Int == 0, "the work dir holds the first run's result only")
+    }
+
     // Scenario 2: a second `reproduce` of one entry deleted the first one's work dir.
     @Test func aSecondReproduceOfARunningEntryFailsWithoutTouchingTheFirst() throws {
         let dir = Fixtures.temporaryDirectory("cli-two")
