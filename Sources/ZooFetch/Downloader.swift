@@ -305,7 +305,7 @@ public final class Downloader: @unchecked Sendable {
     }
 
     /// Removes a file we own (.part, .part.json, a stale copy); only "not there" is fine, any other failure is an error.
-    static func discard(_ file: URL, url: String) throws {
+    public static func discard(_ file: URL, url: String = "") throws {
         guard unlink(file.path) != 0 else { return }
         guard errno == ENOENT else {
             throw DownloadError(.io, url: url, "cannot remove \(file.path): \(String(cString: strerror(errno)))")

@@ -59,7 +59,7 @@ extension SkelZoo {
                 var summary: [CacheTask.Outcome] = []
                 for entry in chosen {
                     for task in try CacheTask.tasks(for: entry, context: context, data: data) {
-                        if force { try? FileManager.default.removeItem(at: task.destination) }
+                        if force { try Downloader.discard(task.destination) }
                         let outcome = task.run(downloader, context: context)
                         if outcome.error != nil { failures += 1 }
                         summary.append(outcome)
@@ -115,7 +115,7 @@ extension SkelZoo {
                     }
                     var outcome = task.verify(context: context)
                     if outcome.state == "corrupt" && fix {
-                        try? FileManager.default.removeItem(at: task.destination)
+                        try Downloader.discard(task.destination)
                         outcome = task.run(Downloader(options: options), context: context)
                     }
                     if outcome.state == "corrupt" || outcome.error != nil { corrupt += 1 }
@@ -201,12 +201,14 @@ struct CacheTask {
 
     func verify(context: ZooContext) -> Outcome {
         guard FileManager.default.fileExists(atPath: destination.path) else {
-            try? record(.absent, sha256: nil, bytes: nil, context: context)
+            do { try record(.absent, sha256: nil, bytes: nil, context: context) } catch {
+                return Outcome(entry: entry.name, file: destination.path, state: "failed", error: "\(error)")
+            }
             return Outcome(entry: entry.name, file: destination.path, state: "absent")
         }
         do {
             let sha = try Downloader.sha256(of: destination)
-            let bytes = ((try? FileManager.default.attributesOfItem(atPath: destination.path))?[.size] as? NSNumber)?.int64Value
+            let bytes = (try FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? NSNumber)?.int64Value
             let state: Checkpoint.State = expected.matches(sha) ? .verified : .corrupt
             try record(state, sha256: sha, bytes: bytes, context: context)
             return Outcome(entry: entry.name, file: destination.path, state: state.rawValue, sha256: sha, bytes: bytes,
