@@ -53,9 +53,16 @@ enum Console {
             printError(error.message, hint: error.hint)
             throw ExitCode.failure
         } catch {
-            printError("\(error)")
+            printError(describe(error))
             throw ExitCode.failure
         }
+    }
+
+    /// One line for an error: its own description, or for a Foundation error its localized text, never an NSError dump.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? CocoaError { return error.localizedDescription }
+        if type(of: error) is NSError.Type { return (error as NSError).localizedDescription }
+        return "\(error)"
     }
 
     static var isTTY: Bool { isatty(STDERR_FILENO) == 1 }

@@ -13,7 +13,8 @@ extension SkelZoo {
             The same seed gives the same bits: final weights, every logged loss and every score, with any --threads,
             and when killed and rerun with --resume. The work dir holds latest.pth (every epoch), epoch_N.pth (at the
             config's checkpoint interval), log.jsonl (one JSON line per iteration, validation and epoch) and
-            result.json (final metrics and weights_sha256). With a zoo entry the run is recorded in the registry.
+            result.json (final metrics and weights_sha256). A run locks its work dir: a second process is refused. With a
+            zoo entry the run is recorded in the registry.
 
             weights_sha256 is SHA-256 over the state_dict in PyTorch's order: for each entry its name in UTF-8, a zero
             byte, then its values' little-endian bytes (float32; int64 for num_batches_tracked).
@@ -143,7 +144,7 @@ struct RunRecorder {
     func fail(_ error: any Error) {
         guard var run, let registry else { return }
         run.status = .failed
-        run.message = "\(error)"
+        run.message = Console.describe(error)
         run.finishedAt = Date()
         do {
             try registry.finishRun(run, scores: [:])
