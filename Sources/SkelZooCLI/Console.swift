@@ -9,7 +9,7 @@ enum Console {
     static func printError(_ message: String, hint: String? = nil) {
         var text = "error: \(message)\n"
         if let hint { text += "hint: \(hint)\n" }
-        FileHandle.standardError.write(Data(text.utf8))
+        diagnostic(text)
     }
 
     /// Writes a line to stdout, unbuffered and checked: a full disk or a closed stdout (`> /dev/full`) is an error
@@ -29,7 +29,20 @@ enum Console {
     }
 
     static func info(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        diagnostic(message + "\n")
+    }
+
+    /// Writes to stderr. A failure there has nowhere to be reported, so it is dropped; the exit code still tells.
+    /// (FileHandle's `write(_:)` traps on a full stderr, e.g. `2>/dev/full`.)
+    static func diagnostic(_ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + offset, bytes.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
+        }
     }
 
     /// Runs a subcommand body, turning every thrown error into the one-line message and exit code 1.

@@ -40,6 +40,19 @@ import ZooTestSupport
         #expect(result.stderr.hasPrefix("error: cannot write to standard output: No space left on device"))
     }
 
+    // Found alongside scenario 10: an error message written to a full stderr trapped (SIGILL) in FileHandle.write.
+    @Test func aFullStderrDoesNotCrash() throws {
+        let process = Process()
+        process.executableURL = Fixtures.skelzooBinary
+        process.arguments = ["show", "no_such_entry", "--home", Fixtures.temporaryDirectory().path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 1)
+    }
+
     // Scenario 14: `data synth --train 2000000000` crashed on allocation.
     @Test func anOversizedSyntheticDatasetIsRefusedBeforeAllocating() throws {
         let out = Fixtures.temporaryDirectory("synth-big")
