@@ -24,16 +24,9 @@ public final class WorkDirectory {
         guard fd >= 0 else {
             throw RunnerError("cannot create \(lockPath): \(String(cString: strerror(errno)))", hint: "choose a writable --work-dir")
         }
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            if errno == EINTR { continue }
-            let reason = errno
-            let holder = Self.holder(fd)
+        do { try Self.lock(fd, url: url) } catch {
             close(fd)
-            guard reason == EWOULDBLOCK else {
-                throw RunnerError("cannot lock \(lockPath): \(String(cString: strerror(reason)))")
-            }
-            throw RunnerError("work dir \(url.path) is in use by another skelzoo process\(holder.map { " (pid \($0))" } ?? "")",
-                              hint: "wait for that run to finish, or choose another --work-dir")
+            throw error
         }
         descriptor = fd
         // Who holds it, for the message another process prints.
@@ -42,6 +35,33 @@ public final class WorkDirectory {
     }
 
     deinit { release() }
+
+    /// Throws the error a run would get if another process holds `url` now; a work dir that does not exist yet is free.
+    /// Lets a caller refuse before it records a run that would never start (the run itself still takes the lock).
+    public static func checkAvailable(_ url: URL) throws {
+        let lockPath = url.appending(path: lockName).path
+        let fd = open(lockPath, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return }
+            throw RunnerError("cannot open \(lockPath): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        try lock(fd, url: url)
+        flock(fd, LOCK_UN)
+    }
+
+    /// Takes the lock on `fd` without waiting, or throws naming the process that holds it.
+    static func lock(_ fd: Int32, url: URL) throws {
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            let reason = errno
+            guard reason == EWOULDBLOCK else {
+                throw RunnerError("cannot lock \(url.appending(path: lockName).path): \(String(cString: strerror(reason)))")
+            }
+            throw RunnerError("work dir \(url.path) is in use by another skelzoo process\(holder(fd).map { " (pid \($0))" } ?? "")",
+                              hint: "wait for that run to finish, or choose another --work-dir")
+        }
+    }
 
     public func release() {
         guard descriptor >= 0 else { return }

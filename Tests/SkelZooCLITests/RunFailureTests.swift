@@ -104,5 +104,11 @@ import ZooTestSupport
         #expect(firstText.hasSuffix(" skipped, 0 failed\n"), "\(firstText)")
         #expect(FileManager.default.fileExists(atPath: home.appending(path: "runs/tiny_demo/seed0/result.json").path))
         #expect(FileManager.default.fileExists(atPath: home.appending(path: "runs/tiny_demo/seed0/epoch_4.pth").path))
+        // The refused invocation recorded no run, so the report shows the first one's result.
+        let out = dir.appending(path: "reports")
+        #expect(try Fixtures.runSkelzoo(["report", "--zoo", zoo.path, "--home", home.path, "--out", out.path]).status == 0)
+        let markdown = try String(contentsOf: out.appending(path: "README.md"), encoding: .utf8)
+        #expect(markdown.contains("| tiny_demo | Top 1 Accuracy | 50.00 (reference run) | "))
+        #expect(!markdown.contains("| tiny_demo | Top 1 Accuracy | 50.00 (reference run) | failed"))
     }
 }

@@ -85,7 +85,10 @@ import ZooTorch
             }
         }
         #expect(try Data(contentsOf: other) == Data("the other run's checkpoint".utf8))
+        #expect(throws: RunnerError.self) { try WorkDirectory.checkAvailable(work) }
         held.release()
+        try WorkDirectory.checkAvailable(work)
+        try WorkDirectory.checkAvailable(work.appending(path: "not-yet-created"))
         // Once free, a fresh start clears the old files and runs.
         _ = try Trainer(Self.setup(config, work: work, startFresh: true), train: train, val: val).run()
         #expect(!FileManager.default.fileExists(atPath: other.path))

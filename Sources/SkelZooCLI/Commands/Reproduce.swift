@@ -194,6 +194,12 @@ extension SkelZoo {
             var lastMetrics: [String: Double] = [:]
             for seed in seedList {
                 let work = context.home.appending(path: "runs/\(entry.name)/seed\(seed)")
+                do {
+                    // Refused before it is recorded: a run that never started must not hide the one that holds the work dir.
+                    try WorkDirectory.checkAvailable(work)
+                } catch {
+                    return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "seed \(seed): \(error)")
+                }
                 var recorder = try RunRecorder(context: context, entry: entry, mode: "train", seed: seed, threads: threads, configHash: configHash, workDir: work.path)
                 recorder.run?.batch = batch
                 do {
