@@ -29,7 +29,10 @@ public struct ZooSources: Sendable {
             }
             var paths: [URL] = []
             if isDirectory.boolValue {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+                let names: [String]
+                do { names = try FileManager.default.contentsOfDirectory(atPath: url.path) } catch {
+                    throw ConfigError(file: url.path, line: nil, key: "", message: "cannot list the folder: \((error as NSError).localizedDescription)")
+                }
                 paths = names.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted().map { url.appending(path: $0) }
                 guard !paths.isEmpty else { throw ConfigError(file: url.path, line: nil, key: "", message: "folder holds no *.yml zoo files") }
             } else {

@@ -48,10 +48,18 @@ public enum AtomicFile {
 public enum Hashing {
     /// Lowercase hex sha256 of a file, streamed.
     public static func sha256(of url: URL) throws -> String {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw RunnerError("cannot read \(url.path)") }
+        try InputFile.requireRegularFile(url, role: "file")
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw RunnerError("cannot read \(url.path): \((error as NSError).localizedDescription)")
+        }
         defer { try? handle.close() }
         var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        } catch {
+            throw RunnerError("cannot read \(url.path): \((error as NSError).localizedDescription)")
+        }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 

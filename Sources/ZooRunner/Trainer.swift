@@ -266,7 +266,12 @@ public final class Trainer {
 
     /// Drops log lines past the resumed epoch (they will be written again, bit for bit) and returns the epoch summaries kept.
     func truncateLog(toEpoch epoch: Int) throws -> [EpochSummary] {
-        guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { return [] }
+        guard FileManager.default.fileExists(atPath: logURL.path) else { return [] }
+        let text: String
+        do { text = try String(contentsOf: logURL, encoding: .utf8) } catch {
+            throw RunnerError("cannot read the log \(logURL.path) to resume: \((error as NSError).localizedDescription)",
+                              hint: "move it away to resume without the earlier epochs' log lines")
+        }
         var kept: [String] = []
         var history: [EpochSummary] = []
         var validation: [Int: [String: Double]] = [:]

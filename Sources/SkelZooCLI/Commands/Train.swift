@@ -143,6 +143,8 @@ struct RunRecorder {
     /// Marks the run failed; when even that cannot be recorded, says so on stderr (the run's own error is what the caller reports).
     func fail(_ error: any Error) {
         guard var run, let registry else { return }
+        // The registry itself failed: it has already marked the run failed where it could, and said so.
+        if let error = error as? RegistryError, error.code == .diskFull || error.code == .fileReplaced { return }
         run.status = .failed
         run.message = Console.describe(error)
         run.finishedAt = Date()
