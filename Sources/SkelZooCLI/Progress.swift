@@ -21,11 +21,11 @@ final class ProgressLine {
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let text = "\(label) \(done)/\(total) \(unit)  \(String(format: "%.2f", rate)) \(unit)/s  ETA \(Self.duration(eta))"
         if Console.isTTY {
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
-            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+            Console.diagnostic("\r\u{1B}[K\(text)")
+            if done == total { Console.diagnostic("\n") }
         } else if Date().timeIntervalSince(lastPlain) >= plainEvery || done == total {
             lastPlain = Date()
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            Console.diagnostic(text + "\n")
         }
     }
 

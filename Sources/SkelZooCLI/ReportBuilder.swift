@@ -17,15 +17,16 @@ enum ReportBuilder {
         return result
     }
 
-    static func entry(_ zoo: ZooEntry, registry: Registry) throws -> ReportEntry {
+    /// - Parameter batch: a reproduce invocation whose runs decide (its own verdict, whatever ran since); nil for the newest.
+    static func entry(_ zoo: ZooEntry, registry: Registry, batch: String? = nil) throws -> ReportEntry {
         let scores = zoo.scores.map { ReportScore(metric: $0.metric, value: $0.value, source: $0.source, footnote: $0.footnote) }
         let reference = zoo.reference.map { ReferenceBits(seed: $0.seed, weightsSHA256: $0.weightsSHA256, arithmetic: $0.arithmetic) }
-        return ReportEntry(name: zoo.name, scores: scores, state: try state(zoo.name, registry: registry), reference: reference)
+        return ReportEntry(name: zoo.name, scores: scores, state: try state(zoo.name, registry: registry, batch: batch), reference: reference)
     }
 
     /// The newest run decides: its reproduce batch (or itself), then the newest succeeded run per seed within it.
-    static func state(_ name: String, registry: Registry) throws -> EntryState {
-        let runs = try registry.runs(for: name)
+    static func state(_ name: String, registry: Registry, batch: String? = nil) throws -> EntryState {
+        let runs = try registry.runs(for: name).filter { batch == nil || $0.batch == batch }
         guard let newest = runs.first else { return .notRun("never run here; `skelzoo reproduce \(name)`") }
         let group = newest.batch.map { batch in runs.filter { $0.batch == batch } } ?? [newest]
         if let broken = group.first(where: { $0.status == .failed || $0.crashed }) {

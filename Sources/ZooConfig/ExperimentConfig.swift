@@ -145,10 +145,14 @@ extension ExperimentConfig {
 
         let optimizerMap = try top.value("optimizer").map()
         try optimizerMap.expect("type", "SGD")
+        // torch.optim.SGD rejects these in its constructor ("Invalid learning rate: -0.1", ...), so a config does too.
         let optimizer = OptimizerConfig(
-            lr: try optimizerMap.double("lr"), momentum: try optimizerMap.double("momentum"),
-            weightDecay: try optimizerMap.double("weight_decay"), nesterov: try optimizerMap.bool("nesterov"),
+            lr: try nonNegativeNumber(optimizerMap.value("lr")), momentum: try nonNegativeNumber(optimizerMap.value("momentum")),
+            weightDecay: try nonNegativeNumber(optimizerMap.value("weight_decay")), nesterov: try optimizerMap.bool("nesterov"),
             gradClip: nil)
+        if optimizer.nesterov && optimizer.momentum == 0 {
+            throw try optimizerMap.value("nesterov").error("nesterov: true needs momentum > 0 (as torch.optim.SGD requires)")
+        }
         try optimizerMap.finish()
         let optimizerConfig = try top.value("optimizer_config").map()
         try optimizerConfig.expectNull("grad_clip")
@@ -372,8 +376,15 @@ extension ExperimentConfig {
         let recipe = SyntheticRecipe(layout: layout, classes: classes, trainCount: try positive(map.value("train")),
                                      valCount: try positive(map.value("val")), frames: try positive(map.value("frames")),
                                      persons: try positive(map.value("persons")), seed: UInt64(try nonNegative(map.value("seed"))), imbalance: imbalance)
+        if let problem = recipe.limitViolation { throw value.error(problem) }
         try map.finish()
         return recipe
+    }
+
+    static func nonNegativeNumber(_ value: YAMLValue) throws(ConfigError) -> Double {
+        let number = try value.double()
+        guard number >= 0 else { throw value.error("expected a number >= 0, found \(number)") }
+        return number
     }
 
     static func nonNegative(_ value: YAMLValue) throws(ConfigError) -> Int {

@@ -29,16 +29,18 @@ public struct ZooSources: Sendable {
             }
             var paths: [URL] = []
             if isDirectory.boolValue {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+                let names: [String]
+                do { names = try FileManager.default.contentsOfDirectory(atPath: url.path) } catch {
+                    throw ConfigError(file: url.path, line: nil, key: "", message: "cannot list the folder: \((error as NSError).localizedDescription)")
+                }
                 paths = names.filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted().map { url.appending(path: $0) }
                 guard !paths.isEmpty else { throw ConfigError(file: url.path, line: nil, key: "", message: "folder holds no *.yml zoo files") }
             } else {
                 paths = [url]
             }
             for path in paths {
-                let text: String
-                do { text = try String(contentsOf: path, encoding: .utf8) } catch {
-                    throw ConfigError(file: path.path, line: nil, key: "", message: "cannot read file: \((error as NSError).localizedDescription)")
+                guard let text = try readText(path) else {
+                    throw ConfigError(file: path.path, line: nil, key: "", message: "no such zoo file")
                 }
                 let directory = path.deletingLastPathComponent()
                 let root = directory.lastPathComponent == "zoo" ? directory.deletingLastPathComponent() : directory
@@ -51,9 +53,23 @@ public struct ZooSources: Sendable {
     }
 
     /// Parses every zoo file.
+    /// - Throws: ``ConfigError`` when a file is malformed, or when an entry name is defined in two files (a `--zoo` file
+    ///   that redefines a built-in entry would otherwise be used by some commands and not by others).
     public func parse() throws(ConfigError) -> [ZooFile] {
         var parsed: [ZooFile] = []
-        for file in files { parsed.append(try ZooFile.parse(file.text, file: file.origin, name: file.name)) }
+        var definedIn: [String: String] = [:]
+        for file in files {
+            let zooFile = try ZooFile.parse(file.text, file: file.origin, name: file.name)
+            for entry in zooFile.entries {
+                if let other = definedIn[entry.name], other != file.origin {
+                    throw ConfigError(file: file.origin, line: nil, key: entry.name,
+                                      message: "entry '\(entry.name)' is already defined in \(other); rename it, or name your file "
+                                          + "'\(files.first { $0.origin == other }?.name ?? other)' to replace that file as a whole")
+                }
+                definedIn[entry.name] = file.origin
+            }
+            parsed.append(zooFile)
+        }
         return parsed
     }
 
@@ -62,11 +78,30 @@ public struct ZooSources: Sendable {
         let file = files.first { $0.name == entry.zooFile }
         if let root = file?.root {
             let url = root.appending(path: entry.config)
-            if let text = try? String(contentsOf: url, encoding: .utf8) { return (text, url.path) }
+            if let text = try Self.readText(url) { return (text, url.path) }
         }
         if let text = EmbeddedZoo.files[entry.config] { return (text, "embedded:\(entry.config)") }
         throw ConfigError(file: file?.origin ?? entry.zooFile, line: nil, key: "\(entry.name).Config",
                           message: "config '\(entry.config)' not found (looked beside the zoo file and in the built-in configs)")
+    }
+
+    /// The UTF-8 text of a config or zoo file, or nil when there is no file at `url` (the only case a caller may fall
+    /// back from).
+    /// - Throws: ``ConfigError`` naming the file when it exists but cannot be read or is not UTF-8.
+    public static func readText(_ url: URL) throws(ConfigError) -> String? {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return nil }
+            let reason = isDirectory.boolValue ? "is a folder, expected a YAML file" : "cannot be read: \((error as NSError).localizedDescription)"
+            throw ConfigError(file: url.path, line: nil, key: "", message: reason)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: url.path, line: nil, key: "", message: "is not valid UTF-8 text (configs and zoo files are UTF-8 YAML)")
+        }
+        return text
     }
 
     /// `entry`'s parsed config.

@@ -27,6 +27,15 @@ public struct DownloadOptions: Sendable {
     public var mirror: String?
     /// Never touch the network.
     public var offline = false
+    /// Seconds without a byte from the server before a "waiting" line (and again every as many seconds).
+    public var waitingNoticeAfter: Double = 5
+
+    /// The longest a download can go without receiving anything before it gives up: every attempt's connect timeout
+    /// and stall limit, plus the backoff between attempts.
+    public var maxSilentSeconds: Int {
+        let backoffs = (0..<retries).map { min(maxBackoff, backoff * pow(2, Double($0))) }.reduce(0, +)
+        return (retries + 1) * (connectTimeout + lowSpeedTime) + Int(backoffs.rounded(.up))
+    }
 
     public init() {}
 
@@ -55,6 +64,9 @@ public struct ExpectedHash: Sendable, Equatable {
         if let prefix { return actual.hasPrefix(prefix) }
         return true
     }
+
+    /// False when there is nothing to check against: any file "matches".
+    public var isKnown: Bool { sha256 != nil || prefix != nil }
 
     public var description: String { sha256 ?? prefix.map { "\($0)…" } ?? "(none)" }
 }
@@ -88,8 +100,12 @@ public final class Downloader: @unchecked Sendable {
 
     /// Fetches `url` to `destination`, verified against `expected`.
     /// - Throws: ``DownloadError`` saying which of URL, status, size or hash failed.
+    /// - Parameters:
+    ///   - progress: bytes received so far and the total when known.
+    ///   - status: lines for the user while nothing arrives: each attempt's start and "waiting" notices.
     public func fetch(_ url: String, to destination: URL, expected: ExpectedHash,
-                      progress: ((_ received: Int64, _ total: Int64?) -> Void)? = nil) throws -> FetchResult {
+                      progress: ((_ received: Int64, _ total: Int64?) -> Void)? = nil,
+                      status: ((String) -> Void)? = nil) throws -> FetchResult {
         let source = effectiveURL(url)
         let directory = destination.deletingLastPathComponent()
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
@@ -106,13 +122,13 @@ public final class Downloader: @unchecked Sendable {
                     throw DownloadError(.hashMismatch, url: source, "cached \(destination.path) has sha256 \(sha), expected \(expected.description)",
                                         hint: "run without --offline to fetch it again")
                 }
-                try? FileManager.default.removeItem(at: destination)
+                try Self.discard(destination, url: source)
             }
             guard !options.offline else {
                 throw DownloadError(.offline, url: source, "not cached at \(destination.path) and offline mode is on",
                                     hint: "run without --offline / SKELZOO_OFFLINE, or copy the file there")
             }
-            return try download(source, to: destination, expected: expected, progress: progress)
+            return try download(source, to: destination, expected: expected, progress: progress, status: status)
         }
     }
 
@@ -125,11 +141,12 @@ public final class Downloader: @unchecked Sendable {
         var total: Int64?
     }
 
-    func download(_ url: String, to destination: URL, expected: ExpectedHash, progress: ((Int64, Int64?) -> Void)?) throws -> FetchResult {
+    func download(_ url: String, to destination: URL, expected: ExpectedHash, progress: ((Int64, Int64?) -> Void)?,
+                  status: ((String) -> Void)? = nil) throws -> FetchResult {
         let part = URL(fileURLWithPath: destination.path + ".part")
         let metaURL = URL(fileURLWithPath: destination.path + ".part.json")
         var meta = (try? JSONDecoder().decode(PartMeta.self, from: Data(contentsOf: metaURL))).flatMap { $0.url == url ? $0 : nil }
-        if meta == nil { try? FileManager.default.removeItem(at: part) }
+        if meta == nil { try Self.discard(part, url: url) }
         var attempt = 0
         var lastError: DownloadError?
         while attempt <= options.retries {
@@ -139,9 +156,12 @@ public final class Downloader: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: min(jitter, options.maxBackoff))
             }
             attempt += 1
+            status?("\(attempt == 1 ? "requesting" : "retrying") \(url) (attempt \(attempt) of \(options.retries + 1); "
+                    + "gives up after \(options.maxSilentSeconds) s in all without data)")
             let offset = Self.size(part)
             let previous = meta
-            let transfer = Transfer(part: part, resumeFrom: meta != nil && offset > 0 ? offset : 0, progress: progress) { transfer in
+            let transfer = Transfer(part: part, resumeFrom: meta != nil && offset > 0 ? offset : 0, progress: progress,
+                                    waiting: status.map { report in (options.waitingNoticeAfter, report) }) { transfer in
                 // Record the validators before the first byte lands; unless the file changed under a resume.
                 let fresh = PartMeta(url: url, etag: transfer.etag, lastModified: transfer.lastModified, total: transfer.total)
                 if transfer.status == 200 || !Self.changed(previous, fresh) { try? JSONEncoder().encode(fresh).write(to: metaURL) }
@@ -152,8 +172,8 @@ public final class Downloader: @unchecked Sendable {
                 let fresh = PartMeta(url: url, etag: transfer.etag, lastModified: transfer.lastModified, total: transfer.total)
                 if transfer.status == 206, Self.changed(previous, fresh) {
                     // The file changed on the server since the .part began: start over.
-                    try? FileManager.default.removeItem(at: part)
-                    try? FileManager.default.removeItem(at: metaURL)
+                    try Self.discard(part, url: url)
+                    try Self.discard(metaURL, url: url)
                     meta = nil
                     lastError = DownloadError(.network, url: url, "the file changed on the server; restarting")
                     continue
@@ -165,29 +185,37 @@ public final class Downloader: @unchecked Sendable {
             case .complete:
                 let sha = try Self.sha256(of: part, url: url)
                 guard expected.matches(sha) else {
-                    try? FileManager.default.removeItem(at: part)
-                    try? FileManager.default.removeItem(at: metaURL)
-                    throw DownloadError(.hashMismatch, url: url, "sha256 is \(sha), expected \(expected.description) (\(Self.size(part)) bytes received); nothing was kept",
+                    let received = Self.size(part)  // before the .part goes
+                    try Self.discard(part, url: url)
+                    try Self.discard(metaURL, url: url)
+                    throw DownloadError(.hashMismatch, url: url, "sha256 is \(sha), expected \(expected.description) (\(received) bytes received); nothing was kept",
                                         hint: "the server or mirror holds a different file; check the URL")
                 }
                 try Self.commit(part, to: destination, url: url)
-                try? FileManager.default.removeItem(at: metaURL)
+                try Self.discard(metaURL, url: url)
                 return FetchResult(path: destination.path, sha256: sha, byteCount: Self.size(destination), cached: false, attempts: attempt)
             case .restart(let error):
-                try? FileManager.default.removeItem(at: part)
-                try? FileManager.default.removeItem(at: metaURL)
+                try Self.discard(part, url: url)
+                try Self.discard(metaURL, url: url)
                 meta = nil
                 lastError = error
             case .retry(let error):
                 lastError = error
             case .fail(let error):
-                try? FileManager.default.removeItem(at: part)
-                try? FileManager.default.removeItem(at: metaURL)
+                try Self.discard(part, url: url)
+                try Self.discard(metaURL, url: url)
                 throw error
             }
         }
+        let kept = Self.size(part)
+        if kept == 0 {
+            // An empty .part resumes nothing; leave no debris that a message would call "kept".
+            try Self.discard(part, url: url)
+            try Self.discard(metaURL, url: url)
+        }
         throw DownloadError(.retriesExhausted, url: url, "gave up after \(attempt) attempts: \(lastError?.message ?? "unknown error")",
-                            hint: "the partial file is kept; run the command again to resume", status: lastError?.status)
+                            hint: kept > 0 ? "\(kept) bytes are kept in \(part.path); run the command again to resume"
+                                : "nothing was received, nothing was kept; check the URL, the mirror and the network", status: lastError?.status)
     }
 
     /// True when a server's validators say the file is not the one a .part began with.
@@ -231,7 +259,7 @@ public final class Downloader: @unchecked Sendable {
             return size * count
         }
         _ = skelzoo_curl_set_pointer(curl, CURLOPT_HEADERDATA, context)
-        if transfer.progress != nil {
+        if transfer.progress != nil || transfer.waiting != nil {
             _ = skelzoo_curl_set_long(curl, CURLOPT_NOPROGRESS, 0)
             _ = skelzoo_curl_set_progress_callback(curl) { context, total, now, _, _ in
                 guard let context else { return 0 }
@@ -276,11 +304,27 @@ public final class Downloader: @unchecked Sendable {
         ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 
+    /// Removes a file we own (.part, .part.json, a stale copy); only "not there" is fine, any other failure is an error.
+    public static func discard(_ file: URL, url: String = "") throws {
+        guard unlink(file.path) != 0 else { return }
+        guard errno == ENOENT else {
+            throw DownloadError(.io, url: url, "cannot remove \(file.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
     public static func sha256(of file: URL, url: String = "") throws -> String {
-        guard let handle = try? FileHandle(forReadingFrom: file) else { throw DownloadError(.io, url: url, "cannot read \(file.path)") }
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: file) } catch {
+            throw DownloadError(.io, url: url, "cannot read \(file.path): \((error as NSError).localizedDescription)")
+        }
         defer { try? handle.close() }
         var hasher = SHA256()
-        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        // A read error is an error: hashing what was read so far would "verify" a partial file.
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        } catch {
+            throw DownloadError(.io, url: url, "cannot read \(file.path): \((error as NSError).localizedDescription)")
+        }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 

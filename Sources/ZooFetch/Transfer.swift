@@ -19,13 +19,19 @@ final class Transfer {
     var startedBody = false
     var failedWrite = false
     var lastReport = Date.distantPast
+    /// After how many seconds without a byte to say so, and where.
+    let waiting: (after: Double, report: (String) -> Void)?
+    let started = Date()
+    var lastWaitingNotice: Date?
     /// Called once when the body starts, with the response's validators, so a killed process can be resumed.
     let onBodyStart: (Transfer) -> Void
 
-    init(part: URL, resumeFrom: Int64, progress: ((Int64, Int64?) -> Void)?, onBodyStart: @escaping (Transfer) -> Void = { _ in }) {
+    init(part: URL, resumeFrom: Int64, progress: ((Int64, Int64?) -> Void)?, waiting: (after: Double, report: (String) -> Void)? = nil,
+         onBodyStart: @escaping (Transfer) -> Void = { _ in }) {
         self.part = part
         self.resumeFrom = resumeFrom
         self.progress = progress
+        self.waiting = waiting
         self.onBodyStart = onBodyStart
     }
 
@@ -94,6 +100,13 @@ final class Transfer {
     }
 
     func reportProgress(total: Int64, now: Int64) {
+        if now == 0, !startedBody, let waiting {
+            let silent = Date().timeIntervalSince(started)
+            if silent >= waiting.after && Date().timeIntervalSince(lastWaitingNotice ?? started) >= waiting.after {
+                lastWaitingNotice = Date()
+                waiting.report("waiting for the server: nothing received for \(Int(silent)) s")
+            }
+        }
         guard let progress, Date().timeIntervalSince(lastReport) > 0.2 || (total > 0 && now == total) else { return }
         lastReport = Date()
         let base = status == 206 ? resumeFrom : 0

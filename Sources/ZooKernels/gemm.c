@@ -148,8 +148,9 @@ static void sgemm_blocked(const zk_micro_kernel *kernel, int trans_a, int trans_
     }
     long nc_cap = n < nc_max ? (n + nr - 1) / nr * nr : nc_max;
     long mc_cap = m < mc_max ? (m + mr - 1) / mr * mr : mc_max;
-    float *packed_b = packing_buffer((size_t)(nc_cap + mc_cap) * ZK_KC);
-    float *packed_a = packed_b + nc_cap * ZK_KC;
+    long kc_cap = k < ZK_KC ? k : ZK_KC;
+    float *packed_b = packing_buffer((size_t)(nc_cap + mc_cap) * (size_t)kc_cap);
+    float *packed_a = packed_b + nc_cap * kc_cap;
     for (long jc = 0; jc < n; jc += nc_max) {
         long nc = n - jc < nc_max ? n - jc : nc_max;
         for (long pc = 0; pc < k; pc += ZK_KC) {

@@ -56,6 +56,11 @@ public enum AnnotationFile {
     }
 
     static func unpickle(_ url: URL) throws -> PickleValue {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw AnnotationError(file: url.path, "no such file (expected an annotation pickle)")
+        }
+        guard !isDirectory.boolValue else { throw AnnotationError(file: url.path, "is a folder, expected an annotation pickle file") }
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw AnnotationError(file: url.path, "cannot read: \((error as NSError).localizedDescription)")

@@ -82,6 +82,26 @@ public struct Checkpoint: Codable, Sendable, FetchableRecord, PersistableRecord 
     }
 }
 
+/// An annotation file the zoo gives no hash for, with the sha256 it had when first downloaded.
+public struct DataFile: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "dataFile"
+    public var path: String
+    public var entryName: String
+    public var url: String
+    public var sha256: String
+    public var byteCount: Int64
+    public var recordedAt: Date
+
+    public init(path: String, entryName: String, url: String, sha256: String, byteCount: Int64, recordedAt: Date = Date()) {
+        self.path = path
+        self.entryName = entryName
+        self.url = url
+        self.sha256 = sha256
+        self.byteCount = byteCount
+        self.recordedAt = recordedAt
+    }
+}
+
 /// One evaluation or training run.
 public struct Run: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "run"
@@ -137,6 +157,11 @@ public struct Run: Codable, Sendable, FetchableRecord, MutablePersistableRecord 
     public var crashed: Bool {
         guard status == .running, let pid, host == ProcessInfo.processInfo.hostName else { return false }
         return kill(pid_t(pid), 0) != 0 && errno == ESRCH
+    }
+
+    /// The status to show a user: `running` only while its process lives; one whose process is gone is `crashed`.
+    public var displayStatus: String {
+        crashed ? "crashed (its process \(pid.map(String.init) ?? "?") is gone; the run never finished)" : status.rawValue
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

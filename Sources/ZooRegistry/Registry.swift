@@ -4,13 +4,18 @@
 // processes can use it at once. Schema changes are append-only GRDB migrations; a file written by a
 // newer SkelZoo is refused, never migrated down or erased.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 import ZooConfig
 
 public struct Registry: Sendable {
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
     /// The database file, or nil for an in-memory registry.
     public let path: String?
+    /// The file's (device, inode) when opened: a run's record is committed only into that same file.
+    let identity: FileIdentity?
 
     /// Opens (creating if needed) the registry in `home`, migrating it to the current schema.
     /// A process-wide file lock serialises migration with other `skelzoo` processes.
@@ -46,6 +51,7 @@ public struct Registry: Sendable {
     init(writer: any DatabaseWriter, path: String?) throws {
         self.writer = writer
         self.path = path
+        identity = path.flatMap(FileIdentity.init(path:))
         let migrator = Self.migrator
         do {
             if try writer.read({ try migrator.hasBeenSuperseded($0) }) {
@@ -62,10 +68,18 @@ public struct Registry: Sendable {
 
     static func describe(_ error: any Error, file: String) -> RegistryError {
         if let error = error as? DatabaseError {
+            // SQLite says "disk I/O error" or "unable to open" when the -wal or -shm file cannot grow on a full disk.
+            if [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN].contains(error.resultCode), Self.diskIsFull(at: file) {
+                return RegistryError(.diskFull, "\(file): the disk is full (\(error.message ?? "\(error.resultCode)"))",
+                                     hint: "free space on the disk that holds \(file), then run again; the transaction was rolled back, nothing half-written was kept")
+            }
             switch error.resultCode {
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 return RegistryError(.notADatabase, "\(file) is not an SQLite database (\(error.message ?? "file is not a database"))",
                                      hint: "move the file away; SkelZoo creates a fresh registry")
+            case .SQLITE_FULL:
+                return RegistryError(.diskFull, "\(file): the disk is full, SQLite could not commit (\(error.message ?? "database or disk is full"))",
+                                     hint: "free space on the disk that holds \(file), then run again; the transaction was rolled back, nothing half-written was kept")
             case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_IOERR:
                 return RegistryError(.homeNotWritable, "cannot open \(file) for writing (\(error.message ?? "\(error.resultCode)"))",
                                      hint: "set SKELZOO_HOME or --home to a writable folder")
@@ -74,6 +88,13 @@ public struct Registry: Sendable {
             }
         }
         return RegistryError(.database, "\(file): \(error)")
+    }
+
+    /// True when the file system holding `file` has no block left for an unprivileged writer.
+    static func diskIsFull(at file: String) -> Bool {
+        var info = statvfs()
+        guard statvfs(URL(fileURLWithPath: file).deletingLastPathComponent().path, &info) == 0 else { return false }
+        return info.f_bavail == 0
     }
 
     // MARK: - Schema
@@ -158,6 +179,17 @@ public struct Registry: Sendable {
                 t.add(column: "batch", .text)
                 t.add(column: "skipReason", .text)
                 t.add(column: "fixCommand", .text)
+            }
+        }
+        migrator.registerMigration("v3-data-file") { db in
+            // Annotation files the zoo gives no hash for: the sha256 seen at first download, so `verify` sees a change.
+            try db.create(table: "dataFile") { t in
+                t.primaryKey("path", .text)
+                t.column("entryName", .text).notNull()
+                t.column("url", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("byteCount", .integer).notNull()
+                t.column("recordedAt", .datetime).notNull()
             }
         }
         migrator.registerMigration("v4-run-arithmetic") { db in
@@ -274,6 +306,18 @@ public struct Registry: Sendable {
         try writer.read { db in try Checkpoint.fetchOne(db, key: name) }
     }
 
+    /// The hash recorded at the first download of the data file at `path`, if any.
+    public func dataFile(atPath path: String) throws -> DataFile? {
+        try writer.read { db in try DataFile.fetchOne(db, key: path) }
+    }
+
+    /// Records a data file's hash; the first record of a path is kept (it is what later copies are checked against).
+    public func recordDataFile(_ file: DataFile) throws {
+        try committing { db in
+            if try DataFile.fetchOne(db, key: file.path) == nil { try file.insert(db) }
+        }
+    }
+
     public func updateCheckpoint(_ checkpoint: Checkpoint) throws {
         try writer.write { db in try checkpoint.save(db) }
     }
@@ -296,33 +340,6 @@ public struct Registry: Sendable {
     public func epochMetrics(ofRun id: Int64) throws -> [EpochMetric] {
         try writer.read { db in
             try EpochMetric.filter(EpochMetric.Columns.runId == id).order(EpochMetric.Columns.epoch, Column("metric")).fetchAll(db)
-        }
-    }
-
-    // MARK: - Runs
-
-    /// Records a run that is starting; returns it with its id. A crash leaves it `running`, never half-written.
-    public func startRun(_ run: Run) throws -> Run {
-        try writer.write { db in
-            var run = run
-            try run.insert(db)
-            return run
-        }
-    }
-
-    /// Finishes a run with its scores and per-epoch metrics, in one transaction.
-    public func finishRun(_ run: Run, scores: [String: Double], epochMetrics: [EpochMetric] = []) throws {
-        try writer.write { db in
-            try run.update(db)
-            guard let id = run.id else { return }
-            for (metric, value) in scores.sorted(by: { $0.key < $1.key }) {
-                try RunScore(runId: id, metric: metric, value: value).save(db)
-            }
-            for metric in epochMetrics {
-                var metric = metric
-                metric.runId = id
-                try metric.save(db)
-            }
         }
     }
 

@@ -8,6 +8,10 @@ public struct RegistryError: Error, CustomStringConvertible, Sendable {
         case newerSchema
         case unknownEntry
         case database
+        /// The disk (or SQLite's page limit) is full; nothing of the failed transaction was written.
+        case diskFull
+        /// The database file was deleted or replaced by another file while this process had it open.
+        case fileReplaced
     }
 
     public var code: Code

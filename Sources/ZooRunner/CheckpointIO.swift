@@ -2,6 +2,7 @@
 // loadable by `torch.load(f, weights_only=True)` and MMAction2 0.x's `load_checkpoint`.
 import Crypto
 import Foundation
+import ZooConfig
 import ZooSTGCN
 import ZooTensor
 import ZooTorch
@@ -18,7 +19,10 @@ public struct TrainingPosition: Sendable, Equatable, Codable {
 
 public enum CheckpointIO {
     /// The checkpoint bytes for a model, its optimizer state and position.
-    public static func encode(model: STGCN, optimizer: SGD, learningRate: Double, baseLearningRate: Double,
+    /// - Parameters:
+    ///   - hyperparameters: the config's optimizer section; its decimal values are written as Python floats (doubles),
+    ///     as torch stores them, not the float32 values ``SGD`` computes with (0.9, not 0.8999999761581421).
+    public static func encode(model: STGCN, optimizer: SGD, hyperparameters: OptimizerConfig, learningRate: Double,
                               position: TrainingPosition, configName: String) -> [UInt8] {
         var storages: [(key: String, bytes: [UInt8])] = []
         func tensor(_ values: [Float], shape: [Int]) -> PickleOutput {
@@ -44,10 +48,10 @@ public enum CheckpointIO {
             }
         }
         let group: PickleOutput = .dict([
-            ("lr", .float(learningRate)), ("momentum", .float(Double(optimizer.momentum))), ("dampening", .int(0)),
-            ("weight_decay", .float(Double(optimizer.weightDecay))), ("nesterov", .bool(optimizer.nesterov)),
+            ("lr", .float(learningRate)), ("momentum", .float(hyperparameters.momentum)), ("dampening", .int(0)),
+            ("weight_decay", .float(hyperparameters.weightDecay)), ("nesterov", .bool(hyperparameters.nesterov)),
             ("maximize", .bool(false)), ("foreach", .none), ("differentiable", .bool(false)), ("fused", .none),
-            ("initial_lr", .float(baseLearningRate)), ("params", .list((0..<paths.count).map { .int($0) })),
+            ("initial_lr", .float(hyperparameters.lr)), ("params", .list((0..<paths.count).map { .int($0) })),
         ])
         let meta: PickleOutput = .dict([
             ("epoch", .int(position.epoch)), ("iter", .int(position.iteration)), ("seed", .int(Int(truncatingIfNeeded: position.seed))),

@@ -32,6 +32,6 @@ public struct DataResolver: Sendable {
         let how = entryName.map { "`skelzoo download \($0) --data` where the zoo lists the files, or place them there" }
             ?? "place the files there or pass --data-root"
         throw RunnerError("no annotation file at \(missing.map(\.path).joined(separator: " and ")) (data root \(root.path))",
-                          hint: "get it with \(how); for a quick run on synthetic data: skelzoo data synth --help")
+                          hint: "get it with \(how); for a quick run on synthetic data: skelzoo data synth --help", code: .dataMissing)
     }
 }

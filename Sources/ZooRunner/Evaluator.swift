@@ -30,6 +30,9 @@ public enum Evaluator {
     public static func evaluate(_ model: inout STGCN, samples: [PoseSample], pipeline: PosePipeline, metrics: [String],
                                 topk: [Int], batchSize: Int, threads: Int, source: String,
                                 progress: ((Int, Int) -> Void)? = nil) throws -> Evaluation {
+        guard !samples.isEmpty else {
+            throw RunnerError("\(source) holds no samples; there is nothing to evaluate", hint: "check the annotation file (and --split)")
+        }
         OpenBLAS.setThreads(1)
         let configuration = model.configuration
         var results: [Evaluation.Sample] = []

@@ -9,7 +9,7 @@ import Glibc
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
         let directory = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Folder.create(directory)
         let temporary = directory.appending(path: ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw RunnerError("cannot create \(temporary.path): \(String(cString: strerror(errno)))") }
@@ -48,10 +48,18 @@ public enum AtomicFile {
 public enum Hashing {
     /// Lowercase hex sha256 of a file, streamed.
     public static func sha256(of url: URL) throws -> String {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw RunnerError("cannot read \(url.path)") }
+        try InputFile.requireRegularFile(url, role: "file")
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw RunnerError("cannot read \(url.path): \((error as NSError).localizedDescription)")
+        }
         defer { try? handle.close() }
         var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        } catch {
+            throw RunnerError("cannot read \(url.path): \((error as NSError).localizedDescription)")
+        }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 

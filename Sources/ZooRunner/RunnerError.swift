@@ -1,9 +1,19 @@
 /// A run that cannot proceed: what is wrong and what to do about it.
 public struct RunnerError: Error, CustomStringConvertible, Sendable {
+    /// The kind of failure, for callers that treat one kind differently (only ``Code/dataMissing`` today).
+    public enum Code: Sendable, Equatable {
+        /// The annotation files are not there (and cannot be generated); `reproduce` records such an entry as skipped.
+        case dataMissing
+        /// Anything else: bad input, an I/O failure, a diverged run.
+        case failed
+    }
+
+    public var code: Code
     public var message: String
     public var hint: String?
 
-    public init(_ message: String, hint: String? = nil) {
+    public init(_ message: String, hint: String? = nil, code: Code = .failed) {
+        self.code = code
         self.message = message
         self.hint = hint
     }

@@ -7,6 +7,9 @@
 // the same bits for any thread count, and for a run killed at any point and resumed from latest.pth.
 // The runner writes its work dir and returns values; it never touches the registry.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import ZooConfig
 import ZooPose
 import ZooSTGCN
@@ -24,9 +27,15 @@ public struct TrainingSetup: Sendable {
     public var resume: Bool
     public var loadFrom: URL?
     public var validate: Bool
+    /// Clear the work dir (under its lock) before starting, as `reproduce` does for a fresh retrain.
+    public var startFresh: Bool
+    /// Where the train and val samples came from, for error messages.
+    public var trainSource: String
+    public var valSource: String
 
     public init(config: ExperimentConfig, configHash: String, configName: String, seed: UInt64, threads: Int,
-                workDirectory: URL, resume: Bool = false, loadFrom: URL? = nil, validate: Bool = true) {
+                workDirectory: URL, resume: Bool = false, loadFrom: URL? = nil, validate: Bool = true, startFresh: Bool = false,
+                trainSource: String = "training annotations", valSource: String = "validation annotations") {
         self.config = config
         self.configHash = configHash
         self.configName = configName
@@ -36,6 +45,9 @@ public struct TrainingSetup: Sendable {
         self.resume = resume
         self.loadFrom = loadFrom
         self.validate = validate
+        self.startFresh = startFresh
+        self.trainSource = trainSource
+        self.valSource = valSource
     }
 }
 
@@ -98,7 +110,15 @@ public final class Trainer {
         pipeline = PosePipeline(setup.config.trainPipeline)
         valPipeline = PosePipeline(setup.config.valPipeline)
         loss = Loss(setup.config.model.loss)
-        guard !train.isEmpty else { throw RunnerError("the training annotations hold no samples") }
+        guard !train.isEmpty else { throw RunnerError("\(setup.trainSource): the training annotations hold no samples") }
+        // Loss.forward indexes the logits by label; check here, before any work, naming the file and the sample.
+        let classes = setup.config.model.numClasses
+        for (samples, source) in [(train, setup.trainSource), (val, setup.valSource)] {
+            if let index = samples.firstIndex(where: { $0.label >= classes }) {
+                throw RunnerError("\(source): sample \(index) ('\(samples[index].frameDirectory)') has label \(samples[index].label), the model has \(classes) classes (labels 0..<\(classes))",
+                                  hint: "use the config whose num_classes matches the data")
+            }
+        }
     }
 
     var latest: URL { setup.workDirectory.appending(path: "latest.pth") }
@@ -110,7 +130,6 @@ public final class Trainer {
         let config = setup.config
         let threads = setup.threads
         OpenBLAS.setThreads(1)
-        try FileManager.default.createDirectory(at: setup.workDirectory, withIntermediateDirectories: true)
 
         var model = STGCN(STGCNConfiguration(config.model))
         var optimizer = SGD(momentum: Float(config.optimizer.momentum), weightDecay: Float(config.optimizer.weightDecay),
@@ -118,8 +137,20 @@ public final class Trainer {
         var position = TrainingPosition(epoch: 0, iteration: 0, seed: setup.seed, configHash: setup.configHash)
         var history: [EpochSummary] = []
 
+        // A fresh start's weights (and a --load-from file) are ready before the work dir is touched, so a bad
+        // --load-from leaves nothing behind.
+        let resuming = setup.resume && !setup.startFresh && FileManager.default.fileExists(atPath: latest.path)
+        if !resuming {
+            model.initialize(rng: CounterRNG(seed: setup.seed, stream: Streams.initialization), headStd: config.model.initStd)
+            if let loadFrom = setup.loadFrom { try loadWeights(loadFrom, into: &model) }
+        }
+        let workDirectory = try WorkDirectory(setup.workDirectory)
+        defer { workDirectory.release() }
+        if setup.startFresh { try workDirectory.clear() }
+
         let hasLatest = FileManager.default.fileExists(atPath: latest.path)
-        if setup.resume && hasLatest {
+        if resuming {
+            guard hasLatest else { throw RunnerError("\(latest.path) disappeared while this run started", hint: "run again without --resume") }
             position = try CheckpointIO.restore(from: latest, into: &model, optimizer: &optimizer)
             guard position.configHash == setup.configHash else {
                 throw RunnerError("\(latest.path) was written with another config (hash \(position.configHash.prefix(12)), now \(setup.configHash.prefix(12)))",
@@ -135,9 +166,7 @@ public final class Trainer {
                 throw RunnerError("\(setup.workDirectory.path) already holds a checkpoint (latest.pth)",
                                   hint: "pass --resume to continue it, or choose another --work-dir")
             }
-            model.initialize(rng: CounterRNG(seed: setup.seed, stream: Streams.initialization), headStd: config.model.initStd)
-            if let loadFrom = setup.loadFrom { try loadWeights(loadFrom, into: &model) }
-            try? FileManager.default.removeItem(at: logURL)
+            try removeIfPresent(logURL)
         }
 
         let batchSize = config.data.videosPerGPU
@@ -158,8 +187,10 @@ public final class Trainer {
                 let (logits, _, saved) = model.forward(batch, training: true, dropoutRNG: dropout, threads: threads)
                 let (lossValue, dLogits) = loss.forward(logits, labels: labels)
                 guard lossValue.isFinite else {
+                    let kept = position.epoch > 0 ? "\(latest.path) holds the last good epoch (\(position.epoch))"
+                        : "no checkpoint was written (the first is written after epoch 1)"
                     throw RunnerError("loss is \(lossValue) at iteration \(position.iteration + 1) (epoch \(epoch + 1), step \(step + 1)); training stopped",
-                                      hint: "lower the learning rate or check the data; latest.pth holds the last good epoch")
+                                      hint: "lower the learning rate (now \(config.optimizer.lr)) or check the data; \(kept)")
                 }
                 var gradients = model.zeroGradients()
                 guard let saved else { preconditionFailure("training forward keeps its state") }
@@ -191,7 +222,7 @@ public final class Trainer {
             try log.flush()
             history.append(summary)
             // latest.pth every epoch (the resume point); epoch_N.pth at the config's interval and at the end.
-            let bytes = Data(CheckpointIO.encode(model: model, optimizer: optimizer, learningRate: lr, baseLearningRate: config.optimizer.lr,
+            let bytes = Data(CheckpointIO.encode(model: model, optimizer: optimizer, hyperparameters: config.optimizer, learningRate: lr,
                                                  position: position, configName: setup.configName))
             if position.epoch % config.checkpointInterval == 0 || position.epoch == config.totalEpochs {
                 let file = setup.workDirectory.appending(path: "epoch_\(position.epoch).pth")
@@ -212,8 +243,17 @@ public final class Trainer {
         return result
     }
 
+    /// Removes a file; a file that is not there is fine, any other failure is an error naming it.
+    func removeIfPresent(_ url: URL) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        do { try FileManager.default.removeItem(at: url) } catch {
+            throw RunnerError("cannot remove \(url.path): \((error as NSError).localizedDescription)")
+        }
+    }
+
     /// `--load-from`: weights only (MMCV `load_from`), strict.
     func loadWeights(_ url: URL, into model: inout STGCN) throws {
+        try InputFile.requireRegularFile(url, role: "--load-from checkpoint")
         let file: ZooTorch.TorchCheckpoint
         do { file = try ZooTorch.TorchCheckpoint.load(contentsOf: url) } catch { throw RunnerError("\(url.path): \(error)") }
         do { try model.load(stateDict: try file.stateDict()) } catch { throw RunnerError("\(url.path): \(error)") }
@@ -226,7 +266,12 @@ public final class Trainer {
 
     /// Drops log lines past the resumed epoch (they will be written again, bit for bit) and returns the epoch summaries kept.
     func truncateLog(toEpoch epoch: Int) throws -> [EpochSummary] {
-        guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { return [] }
+        guard FileManager.default.fileExists(atPath: logURL.path) else { return [] }
+        let text: String
+        do { text = try String(contentsOf: logURL, encoding: .utf8) } catch {
+            throw RunnerError("cannot read the log \(logURL.path) to resume: \((error as NSError).localizedDescription)",
+                              hint: "move it away to resume without the earlier epochs' log lines")
+        }
         var kept: [String] = []
         var history: [EpochSummary] = []
         var validation: [Int: [String: Double]] = [:]
@@ -259,11 +304,9 @@ struct LogWriter {
     let handle: FileHandle
 
     init(url: URL) throws {
-        if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
-        }
-        guard let handle = try? FileHandle(forWritingTo: url) else { throw RunnerError("cannot write the log \(url.path)") }
-        try handle.seekToEnd()
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunnerError("cannot write the log \(url.path): \(String(cString: strerror(errno)))") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         self.handle = handle
     }
 

@@ -324,6 +324,11 @@ import ZooTestSupport
         while process.isRunning && Date() < deadline && ((try? String(contentsOf: log, encoding: .utf8))?.contains("\"iter\":5,") != true) { usleep(2000) }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        // Issue 11, scenario 8: `show` says the run crashed, as `report` does, instead of "running" forever.
+        let show = try Fixtures.runSkelzoo(["show", "tiny_demo", "--zoo", zoo.path, "--home", home.path])
+        #expect(show.stdout.contains("train seed=0 crashed (its process \(process.processIdentifier) is gone"), "\(show.stdout)")
+        let json = try Fixtures.runSkelzoo(["show", "tiny_demo", "--zoo", zoo.path, "--home", home.path, "--json"])
+        #expect(json.stdout.contains("\"crashed\" : true"), "\(json.stdout)")
         let out = dir.appending(path: "reports")
         #expect(try Fixtures.runSkelzoo(["report", "--zoo", zoo.path, "--home", home.path, "--out", out.path]).status == 0)
         let markdown = try String(contentsOf: out.appending(path: "README.md"), encoding: .utf8)

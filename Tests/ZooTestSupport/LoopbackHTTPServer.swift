@@ -22,6 +22,8 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         case redirect(to: String)
         /// Serve other bytes than registered (a hash mismatch).
         case wrongBytes
+        /// Accept the connection and read the request, then say nothing for `seconds` and close.
+        case silent(seconds: Double)
     }
 
     public struct Route: Sendable {
@@ -145,6 +147,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
             case .ignoreRange: ignoreRange = true
             case .redirect(let target): return respond(client, status: "302 Found", headers: ["Location: \(target)"], body: [])
             case .wrongBytes: body = body.map { $0 ^ 0xFF }
+            case .silent(let seconds):
+                Thread.sleep(forTimeInterval: seconds)
+                return
             }
         }
         if count <= unavailableBudget {

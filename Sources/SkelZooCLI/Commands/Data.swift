@@ -44,16 +44,20 @@ extension SkelZoo {
                 }
                 guard imbalance >= 1 else { throw ValidationError("--imbalance must be >= 1") }
                 guard AnnotationFile.Format(rawValue: format) != nil else { throw ValidationError("--format must be 0.x or 1.x") }
+                if let problem = recipe.limitViolation { throw ValidationError(problem) }
+            }
+
+            var recipe: SyntheticRecipe {
+                SyntheticRecipe(layout: layout, classes: classes, trainCount: train, valCount: val, frames: frames,
+                                persons: persons, seed: UInt64(seed), imbalance: imbalance)
             }
 
             func run() throws {
                 try Console.run {
-                    let recipe = SyntheticRecipe(layout: layout, classes: classes, trainCount: train, valCount: val, frames: frames,
-                                                 persons: persons, seed: UInt64(seed), imbalance: imbalance)
                     let files = try SyntheticSkeletons.write(recipe, to: URL(fileURLWithPath: out), format: AnnotationFile.Format(rawValue: format) ?? .v0x) {
                         try AtomicFile.write($0, to: $1)
                     }
-                    for file in files { print(file.path) }
+                    for file in files { try Console.output(file.path) }
                 }
             }
         }

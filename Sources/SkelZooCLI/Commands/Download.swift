@@ -59,14 +59,14 @@ extension SkelZoo {
                 var summary: [CacheTask.Outcome] = []
                 for entry in chosen {
                     for task in try CacheTask.tasks(for: entry, context: context, data: data) {
-                        if force { try? FileManager.default.removeItem(at: task.destination) }
+                        if force { try Downloader.discard(task.destination) }
                         let outcome = task.run(downloader, context: context)
                         if outcome.error != nil { failures += 1 }
                         summary.append(outcome)
-                        if !json { print(outcome.line) }
+                        if !json { try Console.output(outcome.line) }
                     }
                 }
-                if json { print(try Console.json(summary)) }
+                if json { try Console.output(try Console.json(summary)) }
             }
             if failures > 0 { throw ExitCode(1) }
         }
@@ -101,22 +101,29 @@ extension SkelZoo {
             var corrupt = 0
             try Console.run {
                 let context = try ZooContext(global)
-                let chosen = entries.isEmpty ? context.files.flatMap(\.entries).filter { $0.weightsURL != nil } : try entries.map { try context.entry(named: $0) }
+                let chosen = entries.isEmpty ? context.files.flatMap(\.entries).filter { $0.weightsURL != nil || !$0.dataURLs.isEmpty }
+                    : try entries.map { try context.entry(named: $0) }
                 var options = DownloadOptions.fromEnvironment
                 if let mirror { options.mirror = mirror }
                 var outcomes: [CacheTask.Outcome] = []
                 for entry in chosen {
-                    guard let task = try CacheTask.tasks(for: entry, context: context, data: false).first else { continue }
+                  for var task in try CacheTask.tasks(for: entry, context: context, data: !entry.dataURLs.isEmpty) {
+                    if !task.isCheckpoint {
+                        // A data file is checked against the sha256 recorded at its first download; never downloaded, nothing to check.
+                        guard let recorded = try context.registry.dataFile(atPath: task.destination.path) else { continue }
+                        task.expected = ExpectedHash(sha256: recorded.sha256)
+                    }
                     var outcome = task.verify(context: context)
                     if outcome.state == "corrupt" && fix {
-                        try? FileManager.default.removeItem(at: task.destination)
+                        try Downloader.discard(task.destination)
                         outcome = task.run(Downloader(options: options), context: context)
                     }
                     if outcome.state == "corrupt" || outcome.error != nil { corrupt += 1 }
                     outcomes.append(outcome)
-                    if !json { print(outcome.line) }
+                    if !json { try Console.output(outcome.line) }
+                  }
                 }
-                if json { print(try Console.json(outcomes)) }
+                if json { try Console.output(try Console.json(outcomes)) }
             }
             if corrupt > 0 { throw ExitCode(1) }
         }
@@ -163,12 +170,28 @@ struct CacheTask {
 
     func run(_ downloader: Downloader, context: ZooContext) -> Outcome {
         let progress = ProgressLine("\(destination.lastPathComponent)", plainEvery: 10)
+        let name = destination.lastPathComponent
         do {
-            let result = try downloader.fetch(url, to: destination, expected: expected) { received, total in
-                progress.update(Int(received / 1024), Int((total ?? received) / 1024), unit: "KiB")
+            // No hash in the zoo: the sha256 recorded at the first download is what a later copy must match.
+            let recorded = expected.isKnown ? nil : try context.registry.dataFile(atPath: destination.path)
+            let result = try downloader.fetch(url, to: destination, expected: recorded.map { ExpectedHash(sha256: $0.sha256) } ?? expected,
+                                              progress: { received, total in
+                                                  progress.update(Int(received / 1024), Int((total ?? received) / 1024), unit: "KiB")
+                                              },
+                                              status: { Console.info("\(name): \($0)") })
+            let how = result.cached ? "cached" : "downloaded"
+            let state: String
+            if expected.isKnown {
+                try record(.verified, sha256: result.sha256, bytes: result.byteCount, context: context)
+                state = "\(how), verified"
+            } else if recorded != nil {
+                state = "\(how) (no hash in the zoo; matches the sha256 recorded at its first download)"
+            } else {
+                try context.registry.recordDataFile(DataFile(path: destination.path, entryName: entry.name, url: url,
+                                                             sha256: result.sha256, byteCount: result.byteCount))
+                state = "\(how) (unverified: no hash in the zoo)"
             }
-            try record(.verified, sha256: result.sha256, bytes: result.byteCount, context: context)
-            return Outcome(entry: entry.name, file: result.path, state: result.cached ? "cached, verified" : "downloaded, verified", sha256: result.sha256, bytes: result.byteCount)
+            return Outcome(entry: entry.name, file: result.path, state: state, sha256: result.sha256, bytes: result.byteCount)
         } catch let error as DownloadError {
             return Outcome(entry: entry.name, file: destination.path, state: "failed", error: error.message + (error.hint.map { " (\($0))" } ?? "") + " [\(error.url)]")
         } catch {
@@ -178,12 +201,14 @@ struct CacheTask {
 
     func verify(context: ZooContext) -> Outcome {
         guard FileManager.default.fileExists(atPath: destination.path) else {
-            try? record(.absent, sha256: nil, bytes: nil, context: context)
+            do { try record(.absent, sha256: nil, bytes: nil, context: context) } catch {
+                return Outcome(entry: entry.name, file: destination.path, state: "failed", error: "\(error)")
+            }
             return Outcome(entry: entry.name, file: destination.path, state: "absent")
         }
         do {
             let sha = try Downloader.sha256(of: destination)
-            let bytes = ((try? FileManager.default.attributesOfItem(atPath: destination.path))?[.size] as? NSNumber)?.int64Value
+            let bytes = (try FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? NSNumber)?.int64Value
             let state: Checkpoint.State = expected.matches(sha) ? .verified : .corrupt
             try record(state, sha256: sha, bytes: bytes, context: context)
             return Outcome(entry: entry.name, file: destination.path, state: state.rawValue, sha256: sha, bytes: bytes,

@@ -55,10 +55,10 @@ extension SkelZoo {
                                     checkpoint: try context.checkpointState(entry).rawValue))
                 }
                 if json {
-                    print(try Console.json(rows))
+                    try Console.output(try Console.json(rows))
                     return
                 }
-                print(TextTable.render(
+                try Console.output(TextTable.render(
                     header: ["Name", "Dataset", "Modality", "Top-1", "Mean Top-1", "Checkpoint"],
                     rows: rows.map { [$0.name, $0.dataset, $0.modality, $0.top1 ?? "-", $0.meanTop1 ?? "-", $0.checkpoint] },
                     rightAligned: [3, 4]))

@@ -25,7 +25,7 @@ extension SkelZoo {
             try Console.run {
                 let context = try ZooContext(global)
                 let written = try ReportWriter.write(context: context, to: URL(fileURLWithPath: out))
-                for path in written { print(path) }
+                for path in written { try Console.output(path) }
             }
         }
     }

@@ -41,6 +41,9 @@ extension SkelZoo {
         @Option(help: "Worker threads.")
         var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+        @Option(help: "Samples per forward pass when evaluating a checkpoint (default: the config's test batch size).")
+        var batchSize: Int?
+
         @Flag(help: "Print a JSON summary.")
         var json = false
 
@@ -48,6 +51,7 @@ extension SkelZoo {
             guard ["eval", "train", "auto"].contains(mode) else { throw ValidationError("--mode must be eval, train or auto") }
             if let seeds, parsedSeeds(seeds) == nil { throw ValidationError("--seeds must be comma-separated integers >= 0, e.g. 0,1,2") }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         }
 
         func parsedSeeds(_ text: String) -> [Int]? {
@@ -102,12 +106,12 @@ extension SkelZoo {
                 let failed = outcomes.filter { $0.status == "failed" }.count
                 failedAny = differs + failed > 0
                 if json {
-                    print(try Console.json(outcomes))
+                    try Console.output(try Console.json(outcomes))
                 } else {
                     for outcome in outcomes {
-                        print("\(outcome.entry): \(outcome.status == "ran" ? outcome.verdict : outcome.status)\(outcome.reason.map { " — \($0)" } ?? "")")
+                        try Console.output("\(outcome.entry): \(outcome.status == "ran" ? outcome.verdict : outcome.status)\(outcome.reason.map { " — \($0)" } ?? "")")
                     }
-                    print("summary: \(reproduced) reproduced, \(differs) differ, \(skipped) skipped, \(failed) failed")
+                    try Console.output("summary: \(reproduced) reproduced, \(differs) differ, \(skipped) skipped, \(failed) failed")
                 }
             }
             if failedAny { throw ExitCode(1) }
@@ -160,10 +164,10 @@ extension SkelZoo {
                     let samples = try AnnotationFile.load(annotation).samples
                     let evaluation = try Evaluator.evaluate(&model, samples: samples, pipeline: PosePipeline(config.testPipeline),
                                                             metrics: config.evaluation.metrics, topk: config.evaluation.topk,
-                                                            batchSize: 16, threads: threads, source: annotation.path)
+                                                            batchSize: batchSize ?? config.data.testVideosPerGPU, threads: threads, source: annotation.path)
                     let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
                     try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
-                    let report = try ReportBuilder.entry(entry, registry: context.registry)
+                    let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch)
                     let (text, passes) = verdict(report)
                     return Outcome(entry: entry.name, mode: "eval", status: "ran", verdict: text, metrics: metrics, passes: passes)
                 } catch {
@@ -174,25 +178,38 @@ extension SkelZoo {
 
             let seedList = seeds.flatMap(parsedSeeds) ?? [entry.reference?.seed ?? 0]
             let files: (train: URL, val: URL)
+            let train: [PoseSample], val: [PoseSample]
             do {
                 files = try data.annotationFiles(for: config, entryName: entry.name)
-            } catch let error as RunnerError {
-                _ = error
+                train = try AnnotationFile.load(files.train).samples
+                val = try AnnotationFile.load(files.val).samples
+            } catch let error as RunnerError where error.code == .dataMissing {
                 return try skip("training annotations \(config.data.train.annFile) not found under the data root",
                                 fix: entry.dataURLs.isEmpty ? "place the annotation files under $SKELZOO_HOME/ (see `skelzoo show \(entry.name)`)"
                                     : "fetch \(entry.dataURLs.joined(separator: " and ")) into $SKELZOO_HOME/data/posec3d/")
+            } catch {
+                // Anything but "not there" (a full disk while generating synthetic data, an unreadable file) is a failure.
+                var recorder = try RunRecorder(context: context, entry: entry, mode: "train", seed: nil, threads: threads, configHash: configHash, workDir: nil)
+                recorder.run?.batch = batch
+                recorder.fail(error)
+                return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "\(error)")
             }
-            let train = try AnnotationFile.load(files.train).samples
-            let val = try AnnotationFile.load(files.val).samples
             var hashes: [String] = []
             var lastMetrics: [String: Double] = [:]
             for seed in seedList {
                 let work = context.home.appending(path: "runs/\(entry.name)/seed\(seed)")
-                try? FileManager.default.removeItem(at: work)
+                do {
+                    // Refused before it is recorded: a run that never started must not hide the one that holds the work dir.
+                    try WorkDirectory.checkAvailable(work)
+                } catch {
+                    return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "seed \(seed): \(error)")
+                }
                 var recorder = try RunRecorder(context: context, entry: entry, mode: "train", seed: seed, threads: threads, configHash: configHash, workDir: work.path)
                 recorder.run?.batch = batch
                 do {
-                    let setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: threads, workDirectory: work)
+                    // startFresh clears the work dir under its lock: a second reproduce of this entry fails instead of deleting it.
+                    let setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: threads,
+                                              workDirectory: work, startFresh: true, trainSource: files.train.path, valSource: files.val.path)
                     let result = try TrainingRunner.run(setup, train: train, val: val)
                     try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds)
                     hashes.append(result.weightsSHA256)
@@ -202,7 +219,7 @@ extension SkelZoo {
                     return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "seed \(seed): \(error)")
                 }
             }
-            let report = try ReportBuilder.entry(entry, registry: context.registry)
+            let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch)
             let (verdictText, passes) = verdict(report)
             return Outcome(entry: entry.name, mode: "train", status: "ran", verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, passes: passes)
         }

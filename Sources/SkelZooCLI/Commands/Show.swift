@@ -36,9 +36,10 @@ extension SkelZoo {
                         var entry: ZooEntry
                         var parameterCount: Int
                         var checkpointState: String
-                        var runs: [Run]
+                        var runs: [ShownRun]
                     }
-                    print(try Console.json(Output(entry: zooEntry, parameterCount: parameters, checkpointState: state.rawValue, runs: runs)))
+                    try Console.output(try Console.json(Output(entry: zooEntry, parameterCount: parameters, checkpointState: state.rawValue,
+                                                               runs: runs.map(ShownRun.init))))
                     return
                 }
                 var out: [String] = []
@@ -88,10 +89,10 @@ extension SkelZoo {
                     for run in runs {
                         let scores = try context.registry.scores(ofRun: run.id ?? 0)
                             .map { "\($0.metric)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
-                        out.append("  #\(run.id ?? 0) \(run.mode) seed=\(run.seed.map(String.init) ?? "-") \(run.status.rawValue) \(scores)")
+                        out.append("  #\(run.id ?? 0) \(run.mode) seed=\(run.seed.map(String.init) ?? "-") \(run.displayStatus) \(scores)")
                     }
                 }
-                print(out.joined(separator: "\n"))
+                try Console.output(out.joined(separator: "\n"))
             }
         }
     }
@@ -123,5 +124,18 @@ enum ConfigSummary {
         case .collect: "Collect"
         case .toTensor: "ToTensor"
         }
+    }
+}
+
+/// A run as `show --json` prints it: the registry row plus `crashed` (still `running` there, but its process is gone).
+struct ShownRun: Encodable {
+    var run: Run
+
+    enum CodingKeys: String, CodingKey { case crashed }
+
+    func encode(to encoder: any Encoder) throws {
+        try run.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(run.crashed, forKey: .crashed)
     }
 }

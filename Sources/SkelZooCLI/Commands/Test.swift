@@ -87,9 +87,9 @@ extension SkelZoo {
                     try AtomicFile.write(try TestOutput(evaluation).encoded(), to: URL(fileURLWithPath: out))
                 }
                 if json {
-                    print(try Console.json(Dictionary(uniqueKeysWithValues: evaluation.metrics)))
+                    try Console.output(try Console.json(Dictionary(uniqueKeysWithValues: evaluation.metrics)))
                 } else {
-                    for (name, value) in evaluation.metrics { print("\(name): \(String(format: "%.4f", value))") }
+                    for (name, value) in evaluation.metrics { try Console.output("\(name): \(String(format: "%.4f", value))") }
                 }
             }
         }
@@ -126,7 +126,7 @@ enum ModelArgument {
     static func resolve(_ argument: String, global: GlobalOptions) throws -> Resolved {
         let looksLikeFile = argument.hasSuffix(".yml") || argument.hasSuffix(".yaml") || argument.contains("/")
         if looksLikeFile {
-            guard let text = try? String(contentsOfFile: argument, encoding: .utf8) else { throw CLIError("cannot read config file \(argument)") }
+            guard let text = try ZooSources.readText(URL(fileURLWithPath: argument)) else { throw CLIError("no config file at \(argument)") }
             return Resolved(config: try ExperimentConfig.parse(text, file: argument), entry: nil, context: nil,
                             configHash: Hashing.sha256(Data(text.utf8)))
         }
@@ -139,6 +139,7 @@ enum ModelArgument {
 
     /// Builds the config's model and loads the checkpoint's weights into it.
     static func loadModel(_ config: ExperimentConfig, checkpoint: URL) throws -> STGCN {
+        try InputFile.requireRegularFile(checkpoint, role: "checkpoint")
         var model = STGCN(STGCNConfiguration(config.model))
         let file: TorchCheckpoint
         do {

@@ -13,7 +13,8 @@ extension SkelZoo {
             The same seed gives the same bits: final weights, every logged loss and every score, with any --threads,
             and when killed and rerun with --resume. The work dir holds latest.pth (every epoch), epoch_N.pth (at the
             config's checkpoint interval), log.jsonl (one JSON line per iteration, validation and epoch) and
-            result.json (final metrics and weights_sha256). With a zoo entry the run is recorded in the registry.
+            result.json (final metrics and weights_sha256). A run locks its work dir: a second process is refused. With a
+            zoo entry the run is recorded in the registry.
 
             weights_sha256 is SHA-256 over the state_dict in PyTorch's order: for each entry its name in UTF-8, a zero
             byte, then its values' little-endian bytes (float32; int64 for num_batches_tracked).
@@ -69,7 +70,8 @@ extension SkelZoo {
                 let val = try AnnotationFile.load(files.val).samples
                 let setup = TrainingSetup(config: resolved.config, configHash: resolved.configHash, configName: name, seed: UInt64(seed),
                                           threads: threads, workDirectory: work, resume: resume,
-                                          loadFrom: loadFrom.map { URL(fileURLWithPath: $0) }, validate: runValidation)
+                                          loadFrom: loadFrom.map { URL(fileURLWithPath: $0) }, validate: runValidation,
+                                          trainSource: files.train.path, valSource: files.val.path)
                 let recorder = try RunRecorder(context: resolved.context, entry: resolved.entry, mode: "train", seed: seed,
                                                threads: threads, configHash: resolved.configHash, workDir: work.path)
                 let result: TrainingResult
@@ -81,10 +83,10 @@ extension SkelZoo {
                 }
                 try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds)
                 if json {
-                    print(String(decoding: try Data(contentsOf: work.appending(path: "result.json")), as: UTF8.self))
+                    try Console.output(String(decoding: try Data(contentsOf: work.appending(path: "result.json")), as: UTF8.self))
                 } else {
                     let metrics = result.metrics.sorted { $0.key < $1.key }.map { "\($0.key): \(String(format: "%.4f", $0.value))" }
-                    print((metrics + ["weights_sha256: \(result.weightsSHA256)", "work dir: \(work.path)"]).joined(separator: "\n"))
+                    try Console.output((metrics + ["weights_sha256: \(result.weightsSHA256)", "work dir: \(work.path)"]).joined(separator: "\n"))
                 }
             }
         }
@@ -140,12 +142,19 @@ struct RunRecorder {
         run = try context.registry.startRun(record)
     }
 
+    /// Marks the run failed; when even that cannot be recorded, says so on stderr (the run's own error is what the caller reports).
     func fail(_ error: any Error) {
         guard var run, let registry else { return }
+        // The registry itself failed: it has already marked the run failed where it could, and said so.
+        if let error = error as? RegistryError, error.code == .diskFull || error.code == .fileReplaced { return }
         run.status = .failed
-        run.message = "\(error)"
+        run.message = Console.describe(error)
         run.finishedAt = Date()
-        try? registry.finishRun(run, scores: [:])
+        do {
+            try registry.finishRun(run, scores: [:])
+        } catch {
+            Console.printError("run #\(run.id ?? 0) could not be marked failed in the registry: \(error)")
+        }
     }
 
     func succeed(scores: [String: Double], weightsSHA256: String? = nil, checkpointSHA256: String? = nil,

@@ -1,0 +1,37 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Folders SkelZoo writes into (work dirs, report folders, the cache).
+public enum Folder {
+    /// `mkdir -p` with an error that says which folder and why.
+    public static func create(_ url: URL) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw RunnerError("\(url.path) is a file, not a folder", hint: "choose another path (a folder to write into)")
+            }
+            guard access(url.path, W_OK) == 0 else {
+                throw RunnerError("cannot write into \(url.path): \(String(cString: strerror(errno)))", hint: "choose a writable folder")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw RunnerError("cannot create folder \(url.path): \(reason(creating: url, error))", hint: "choose a writable path")
+        }
+    }
+
+    /// Why `mkdir -p url` fails, in plain words: the first existing ancestor is a file, or not writable.
+    static func reason(creating url: URL, _ error: any Error) -> String {
+        var ancestor = url.deletingLastPathComponent()
+        while ancestor.path != "/" && !FileManager.default.fileExists(atPath: ancestor.path) { ancestor = ancestor.deletingLastPathComponent() }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return "\(ancestor.path) is a file, not a folder"
+        }
+        return access(ancestor.path, W_OK) == 0 ? (error as NSError).localizedDescription : "\(ancestor.path) is not writable (\(String(cString: strerror(errno))))"
+    }
+}
