@@ -58,6 +58,9 @@ static void sgemm_reference(int trans_a, int trans_b, long m, long n, long k, co
 
 // MARK: - Packing
 
+/// k values gathered per pass when packing a transposed operand (keeps the written panel lines in L1).
+enum { PACK_CHUNK = 32 };
+
 /// A's rows ic..<ic+mc, k range pc..<pc+kc, as MR-tall panels: panel p holds rows p*MR..., laid out
 /// [kk][r] so the micro-kernel reads MR consecutive values per k. Rows past mc are zero.
 static void pack_a(float *packed, const float *a, long lda, int trans, long ic, long mc, long pc, long kc, int mr) {
@@ -73,12 +76,16 @@ static void pack_a(float *packed, const float *a, long lda, int trans, long ic, 
                 for (; r < mr; r++) target[r] = 0.0f;
             }
         } else {
-            for (long r = 0; r < rows; r++) {
-                const float *source = a + (ic + p + r) * lda + pc;
-                for (long kk = 0; kk < kc; kk++) panel[kk * mr + r] = source[kk];
-            }
-            for (long r = rows; r < mr; r++) {
-                for (long kk = 0; kk < kc; kk++) panel[kk * mr + r] = 0.0f;
+            // Row-major A: gather MR rows, a short k chunk at a time, so the panel lines written stay in L1.
+            for (long k0 = 0; k0 < kc; k0 += PACK_CHUNK) {
+                long k1 = kc - k0 < PACK_CHUNK ? kc : k0 + PACK_CHUNK;
+                for (long r = 0; r < rows; r++) {
+                    const float *source = a + (ic + p + r) * lda + pc;
+                    for (long kk = k0; kk < k1; kk++) panel[kk * mr + r] = source[kk];
+                }
+                for (long r = rows; r < mr; r++) {
+                    for (long kk = k0; kk < k1; kk++) panel[kk * mr + r] = 0.0f;
+                }
             }
         }
     }
@@ -90,12 +97,16 @@ static void pack_b(float *packed, const float *b, long ldb, int trans, long pc, 
         long cols = nc - p < nr ? nc - p : nr;
         float *panel = packed + p * kc;
         if (trans) {
-            for (long col = 0; col < cols; col++) {
-                const float *source = b + (jc + p + col) * ldb + pc;
-                for (long kk = 0; kk < kc; kk++) panel[kk * nr + col] = source[kk];
-            }
-            for (long col = cols; col < nr; col++) {
-                for (long kk = 0; kk < kc; kk++) panel[kk * nr + col] = 0.0f;
+            // B stored n x k: gather NR columns, a short k chunk at a time (see pack_a).
+            for (long k0 = 0; k0 < kc; k0 += PACK_CHUNK) {
+                long k1 = kc - k0 < PACK_CHUNK ? kc : k0 + PACK_CHUNK;
+                for (long col = 0; col < cols; col++) {
+                    const float *source = b + (jc + p + col) * ldb + pc;
+                    for (long kk = k0; kk < k1; kk++) panel[kk * nr + col] = source[kk];
+                }
+                for (long col = cols; col < nr; col++) {
+                    for (long kk = k0; kk < k1; kk++) panel[kk * nr + col] = 0.0f;
+                }
             }
         } else {
             for (long kk = 0; kk < kc; kk++) {

@@ -15,6 +15,8 @@ public struct TrainingPosition: Sendable, Equatable, Codable {
     public var iteration: Int
     public var seed: UInt64
     public var configHash: String
+    /// The arithmetic that wrote it (``Arithmetic/label``); nil in checkpoints from before it was recorded.
+    public var arithmetic: String? = Arithmetic.label
 }
 
 public enum CheckpointIO {
@@ -56,6 +58,7 @@ public enum CheckpointIO {
         let meta: PickleOutput = .dict([
             ("epoch", .int(position.epoch)), ("iter", .int(position.iteration)), ("seed", .int(Int(truncatingIfNeeded: position.seed))),
             ("config_name", .string(configName)), ("config_hash", .string(position.configHash)),
+            ("skelzoo_arithmetic", .string(position.arithmetic ?? Arithmetic.label)),
             ("skelzoo_rng", .dict([("seed", .int(Int(truncatingIfNeeded: position.seed))), ("next_epoch", .int(position.epoch)),
                                    ("next_iteration", .int(position.iteration))])),
         ])
@@ -99,7 +102,8 @@ public enum CheckpointIO {
             }
             optimizer.buffers = buffers.count == paths.count ? buffers : nil
         }
-        return TrainingPosition(epoch: epoch, iteration: iteration, seed: UInt64(truncatingIfNeeded: seed), configHash: hash)
+        return TrainingPosition(epoch: epoch, iteration: iteration, seed: UInt64(truncatingIfNeeded: seed), configHash: hash,
+                                arithmetic: meta["skelzoo_arithmetic"]?.string)
     }
 
     /// `weights_sha256`: SHA-256 over the state_dict in PyTorch's order; for each entry its name in UTF-8, one zero

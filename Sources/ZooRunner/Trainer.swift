@@ -156,6 +156,10 @@ public final class Trainer {
                 throw RunnerError("\(latest.path) was written with another config (hash \(position.configHash.prefix(12)), now \(setup.configHash.prefix(12)))",
                                   hint: "resume with the config it was trained with, or use a new --work-dir")
             }
+            if let arithmetic = position.arithmetic, arithmetic != Arithmetic.label {
+                throw RunnerError("\(latest.path) was trained with the \(arithmetic) arithmetic, this process uses \(Arithmetic.label); resuming would mix the two",
+                                  hint: arithmetic.hasPrefix("openblas") ? "resume with --backend openblas on the same machine" : "resume with --backend portable (any --isa)")
+            }
             guard position.seed == setup.seed else {
                 throw RunnerError("\(latest.path) was trained with seed \(position.seed), not \(setup.seed)", hint: "pass --seed \(position.seed)")
             }

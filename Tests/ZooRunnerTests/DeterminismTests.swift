@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ZooConfig
 import ZooPose
+import ZooSTGCN
 import ZooTensor
 import ZooTestSupport
 @testable import ZooRunner
@@ -89,6 +90,28 @@ import ZooTestSupport
         #expect(resumed.result.weightsSHA256 == straight.result.weightsSHA256)
         #expect(resumed.losses == straight.losses)
         #expect(resumed.result.history.count == 3)
+    }
+
+    @Test func resumingACheckpointOfAnotherArithmeticIsRefused() throws {
+        let directory = Fixtures.temporaryDirectory("tiny-arithmetic")
+        let run = try Self.train(threads: 2, directory: directory)
+        // Rewrite latest.pth as an OpenBLAS run would have: same weights, another arithmetic in its meta.
+        let latest = directory.appending(path: "latest.pth")
+        var model = STGCN(STGCNConfiguration(try TinyConfig.config().model))
+        var optimizer = SGD(momentum: 0.9, weightDecay: 1e-4, nesterov: true)
+        var position = try CheckpointIO.restore(from: latest, into: &model, optimizer: &optimizer)
+        #expect(position.arithmetic == Arithmetic.version)
+        position.arithmetic = "openblas/Haswell"
+        try Data(CheckpointIO.encode(model: model, optimizer: optimizer, hyperparameters: try TinyConfig.config().optimizer, learningRate: 0.003,
+                                     position: position, configName: "tiny")).write(to: latest)
+        try FileManager.default.removeItem(at: directory.appending(path: "result.json"))
+        do {
+            _ = try Self.train(threads: 2, directory: directory, resume: true)
+            Issue.record("expected an error")
+        } catch let error as RunnerError {
+            #expect(error.message.contains("openblas/Haswell") && error.message.contains(Arithmetic.version))
+        }
+        #expect(!run.result.weightsSHA256.isEmpty)
     }
 
     @Test func aCorruptLatestCheckpointIsRefusedAndKept() throws {
