@@ -58,64 +58,59 @@ static void sgemm_reference(int trans_a, int trans_b, long m, long n, long k, co
 
 // MARK: - Packing
 
-/// k values gathered per pass when packing a transposed operand (keeps the written panel lines in L1).
+/// k values gathered per pass when interleaving (keeps the written panel lines in L1).
 enum { PACK_CHUNK = 32 };
 
-/// A's rows ic..<ic+mc, k range pc..<pc+kc, as MR-tall panels: panel p holds rows p*MR..., laid out
-/// [kk][r] so the micro-kernel reads MR consecutive values per k. Rows past mc are zero.
-static void pack_a(float *packed, const float *a, long lda, int trans, long ic, long mc, long pc, long kc, int mr) {
-    for (long p = 0; p < mc; p += mr) {
-        long rows = mc - p < mr ? mc - p : mr;
-        float *panel = packed + p * kc;
-        if (trans) {
-            for (long kk = 0; kk < kc; kk++) {
-                const float *source = a + (pc + kk) * lda + ic + p;
-                float *target = panel + kk * mr;
-                long r = 0;
-                for (; r < rows; r++) target[r] = source[r];
-                for (; r < mr; r++) target[r] = 0.0f;
-            }
-        } else {
-            // Row-major A: gather MR rows, a short k chunk at a time, so the panel lines written stay in L1.
-            for (long k0 = 0; k0 < kc; k0 += PACK_CHUNK) {
-                long k1 = kc - k0 < PACK_CHUNK ? kc : k0 + PACK_CHUNK;
-                for (long r = 0; r < rows; r++) {
-                    const float *source = a + (ic + p + r) * lda + pc;
-                    for (long kk = k0; kk < k1; kk++) panel[kk * mr + r] = source[kk];
-                }
-                for (long r = rows; r < mr; r++) {
-                    for (long kk = k0; kk < k1; kk++) panel[kk * mr + r] = 0.0f;
-                }
-            }
+void zk_interleave(float *panel, int width, const float *source, long ld, long rows, long kc) {
+    for (long k0 = 0; k0 < kc; k0 += PACK_CHUNK) {
+        long k1 = kc - k0 < PACK_CHUNK ? kc : k0 + PACK_CHUNK;
+        for (long r = 0; r < rows; r++) {
+            const float *row = source + r * ld;
+            for (long kk = k0; kk < k1; kk++) panel[kk * width + r] = row[kk];
+        }
+        for (long r = rows; r < width; r++) {
+            for (long kk = k0; kk < k1; kk++) panel[kk * width + r] = 0.0f;
         }
     }
 }
 
-/// B's k range pc..<pc+kc, columns jc..<jc+nc, as NR-wide panels laid out [kk][c]. Columns past nc are zero.
-static void pack_b(float *packed, const float *b, long ldb, int trans, long pc, long kc, long jc, long nc, int nr) {
+/// Copies `rows` rows of `cols` values (row stride ld) into a panel with row stride `width`, zero padded.
+static void copy_panel(float *panel, int width, const float *source, long ld, long rows, long cols) {
+    for (long kk = 0; kk < rows; kk++) {
+        const float *row = source + kk * ld;
+        float *target = panel + kk * width;
+        long col = 0;
+        for (; col < cols; col++) target[col] = row[col];
+        for (; col < width; col++) target[col] = 0.0f;
+    }
+}
+
+/// A's rows ic..<ic+mc, k range pc..<pc+kc, as MR-tall panels laid out [kk][r] (rows past mc are zero).
+static void pack_a(const zk_micro_kernel *kernel, float *packed, const float *a, long lda, int trans,
+                   long ic, long mc, long pc, long kc) {
+    const int mr = kernel->mr;
+    zk_interleave_fn interleave = kernel->interleave ? kernel->interleave : zk_interleave;
+    for (long p = 0; p < mc; p += mr) {
+        long rows = mc - p < mr ? mc - p : mr;
+        if (trans) {
+            copy_panel(packed + p * kc, mr, a + pc * lda + ic + p, lda, kc, rows);
+        } else {
+            interleave(packed + p * kc, mr, a + (ic + p) * lda + pc, lda, rows, kc);
+        }
+    }
+}
+
+/// B's k range pc..<pc+kc, columns jc..<jc+nc, as NR-wide panels laid out [kk][c] (columns past nc are zero).
+static void pack_b(const zk_micro_kernel *kernel, float *packed, const float *b, long ldb, int trans,
+                   long pc, long kc, long jc, long nc) {
+    const int nr = kernel->nr;
+    zk_interleave_fn interleave = kernel->interleave ? kernel->interleave : zk_interleave;
     for (long p = 0; p < nc; p += nr) {
         long cols = nc - p < nr ? nc - p : nr;
-        float *panel = packed + p * kc;
         if (trans) {
-            // B stored n x k: gather NR columns, a short k chunk at a time (see pack_a).
-            for (long k0 = 0; k0 < kc; k0 += PACK_CHUNK) {
-                long k1 = kc - k0 < PACK_CHUNK ? kc : k0 + PACK_CHUNK;
-                for (long col = 0; col < cols; col++) {
-                    const float *source = b + (jc + p + col) * ldb + pc;
-                    for (long kk = k0; kk < k1; kk++) panel[kk * nr + col] = source[kk];
-                }
-                for (long col = cols; col < nr; col++) {
-                    for (long kk = k0; kk < k1; kk++) panel[kk * nr + col] = 0.0f;
-                }
-            }
+            interleave(packed + p * kc, nr, b + (jc + p) * ldb + pc, ldb, cols, kc);
         } else {
-            for (long kk = 0; kk < kc; kk++) {
-                const float *source = b + (pc + kk) * ldb + jc + p;
-                float *target = panel + kk * nr;
-                long col = 0;
-                for (; col < cols; col++) target[col] = source[col];
-                for (; col < nr; col++) target[col] = 0.0f;
-            }
+            copy_panel(packed + p * kc, nr, b + pc * ldb + jc + p, ldb, kc, cols);
         }
     }
 }
@@ -152,7 +147,8 @@ void zk_edge_store(const float *tile, int nr, float *c, long ldc, int add, int r
 static void sgemm_blocked(const zk_micro_kernel *kernel, int trans_a, int trans_b, long m, long n, long k,
                           const float *a, long lda, const float *b, long ldb, int accumulate, float *c, long ldc) {
     const int mr = kernel->mr, nr = kernel->nr;
-    const long mc_max = kernel->mc, nc_max = kernel->nc;
+    // Cache blocks are whole numbers of register tiles, so a packed block never outgrows its buffer.
+    const long mc_max = kernel->mc / mr * mr, nc_max = kernel->nc / nr * nr;
     if (k == 0) {
         if (!accumulate) for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
         return;
@@ -167,10 +163,10 @@ static void sgemm_blocked(const zk_micro_kernel *kernel, int trans_a, int trans_
         for (long pc = 0; pc < k; pc += ZK_KC) {
             long kc = k - pc < ZK_KC ? k - pc : ZK_KC;
             int add = pc > 0 || accumulate;
-            pack_b(packed_b, b, ldb, trans_b, pc, kc, jc, nc, nr);
+            pack_b(kernel, packed_b, b, ldb, trans_b, pc, kc, jc, nc);
             for (long ic = 0; ic < m; ic += mc_max) {
                 long mc = m - ic < mc_max ? m - ic : mc_max;
-                pack_a(packed_a, a, lda, trans_a, ic, mc, pc, kc, mr);
+                pack_a(kernel, packed_a, a, lda, trans_a, ic, mc, pc, kc);
                 for (long jr = 0; jr < nc; jr += nr) {
                     int cols = (int)(nc - jr < nr ? nc - jr : nr);
                     for (long ir = 0; ir < mc; ir += mr) {

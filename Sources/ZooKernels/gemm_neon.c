@@ -42,7 +42,7 @@ static void tile_neon(long kc, const float *a, const float *b, float *c, long ld
     }
 }
 
-static const zk_micro_kernel neon_kernel = {NEON_MR, NEON_NR, 48, 512, tile_neon};
+static const zk_micro_kernel neon_kernel = {NEON_MR, NEON_NR, 48, 512, tile_neon, NULL};
 
 const zk_micro_kernel *zk_neon_kernel(void) { return &neon_kernel; }
 

@@ -6,16 +6,24 @@
 /// kk = 0..<kc of a[kk*MR + r] * b[kk*NR + c], starting at +0.
 typedef void (*zk_tile_fn)(long kc, const float *a, const float *b, float *c, long ldc, int add, int rows, int cols);
 
+/// panel[kk*width + r] = source[r*ld + kk] for r < rows, kk < kc; rows..<width are zero. Packs row-major A
+/// (width MR) and transposed B (width NR). Data movement only: it never changes a value.
+typedef void (*zk_interleave_fn)(float *panel, int width, const float *source, long ld, long rows, long kc);
+
 typedef struct {
     int mr, nr;      // register tile
     long mc, nc;     // cache blocks (rows of A, columns of B per packed block)
     zk_tile_fn run;
+    zk_interleave_fn interleave;  // NULL: the portable loop in gemm.c
 } zk_micro_kernel;
 
 /// NULL when this build or this CPU has no such kernel.
 const zk_micro_kernel *zk_avx2_kernel(void);
 const zk_micro_kernel *zk_avx512_kernel(void);
 const zk_micro_kernel *zk_neon_kernel(void);
+
+/// The portable interleave (see ``zk_interleave_fn``); SIMD versions fall back to it for their edges.
+void zk_interleave(float *panel, int width, const float *source, long ld, long rows, long kc);
 
 /// Writes the valid rows x cols of a full MR x NR tile (row stride nr) into C: stores, or adds with one
 /// rounding per element. Used by the micro-kernels at the matrix edges.
