@@ -190,6 +190,10 @@ import ZooTestSupport
         while process.isRunning && !ready(work) && Date() < deadline { usleep(2000) }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        // It really died by SIGKILL, before finishing (otherwise the resume below proves nothing).
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL,
+                "train ended by itself (status \(process.terminationStatus)) before it was killed")
+        #expect(!FileManager.default.fileExists(atPath: work.appending(path: "result.json").path))
         let resumed = try Fixtures.runSkelzoo(["train", config.path, "--seed", "3", "--work-dir", work.path, "--data-root", root.path,
                                                "--threads", "1", "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
