@@ -15,13 +15,10 @@ public enum GEMM {
         m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
         accumulate: Bool = false, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
-        guard m > 0, n > 0 else { return }
-        let lda = lda ?? (transposeA ? m : k)
-        let ldb = ldb ?? (transposeB ? k : n)
-        let ldc = ldc ?? n
         switch Arithmetic.backend {
         case .portable(let isa):
-            zk_sgemm(isa.kernel, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, accumulate ? 1 : 0, c, ldc)
+            sgemm(isa: isa, c, a, b, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                  accumulate: accumulate, lda: lda, ldb: ldb, ldc: ldc)
         case .openBLAS:
             OpenBLAS.sgemm(c, a, b, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
                            accumulate: accumulate, lda: lda, ldb: ldb, ldc: ldc)
@@ -29,13 +26,13 @@ public enum GEMM {
     }
 
     /// ``sgemm(_:_:_:m:n:k:transposeA:transposeB:accumulate:lda:ldb:ldc:)`` with a given ISA, whatever
-    /// backend is selected (for tests and benchmarks). The ISA must be available.
+    /// backend is selected (for tests and benchmarks). An ISA this CPU lacks runs the scalar reference (same
+    /// bits); ``Arithmetic/select(_:)`` refuses one for the process-wide choice.
     public static func sgemm(
         isa: Arithmetic.ISA, _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
         m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
         accumulate: Bool = false, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
-        precondition(isa.isAvailable, "ISA \(isa.rawValue) is not available on this CPU")
         guard m > 0, n > 0 else { return }
         zk_sgemm(isa.kernel, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda ?? (transposeA ? m : k),
                  b, ldb ?? (transposeB ? k : n), accumulate ? 1 : 0, c, ldc ?? n)

@@ -55,8 +55,9 @@ zk_isa zk_isa_best(void);
 /// Short name: "scalar", "avx2", "avx512", "neon".
 const char *zk_isa_name(zk_isa isa);
 
-/// C = op(A)·op(B) (+ C when accumulate) with the micro-kernel of `isa`, which must be available.
-/// Single-threaded; callers split rows or columns of C across threads.
+/// C = op(A)·op(B) (+ C when accumulate) with the micro-kernel of `isa`; when this CPU lacks it, the scalar
+/// reference runs instead (the same bits, never an illegal instruction). Single-threaded; callers split rows
+/// or columns of C across threads.
 void zk_sgemm(zk_isa isa, int trans_a, int trans_b, long m, long n, long k,
               const float *a, long lda, const float *b, long ldb, int accumulate, float *c, long ldc);
 
