@@ -22,7 +22,7 @@ public struct STGCN: Sendable {
     /// What training-mode `forward` keeps for `backward`.
     public struct Saved: Sendable {
         let dataNorm: BatchNorm.Saved?
-        let blocks: [STGCNBlock.Saved]
+        let blocks: [BlockState]
         let head: Head.Saved
         let inputShape: [Int]
     }
@@ -72,26 +72,55 @@ public struct STGCN: Sendable {
 
     // MARK: - Forward
 
+    /// What `backward` needs of one block: its saved state, or what recomputes it (the block's input, its BN
+    /// buffers before the step and its dropout stream). Recomputing runs the same operations in the same order,
+    /// so the gradients are the same bits either way; it trades one more block forward for memory.
+    enum BlockState: Sendable {
+        case saved(STGCNBlock.Saved)
+        case recompute(input: Tensor, buffers: STGCNBlock.Buffers, dropoutRNG: CounterRNG?)
+    }
+
+    /// Saved activations kept in full up to this many bytes (estimated); blocks past it are recomputed in
+    /// `backward`. A training step at T=300, batch 16, M=2 then stays near 1 GiB instead of 3.7 GiB.
+    public static let savedActivationBudget = 1 << 30
+
+    /// Estimated bytes a block's full saved state takes: its input, the K·Cout projection and about six
+    /// Cout-channel tensors (BN inputs and outputs, ReLU outputs, dropout mask, residual), per position.
+    func savedBytes(block i: Int, sequences: Int, frames: Int) -> Int {
+        let cin = configuration.blockInput(i), cout = configuration.channels[i]
+        let positions = sequences * frames * configuration.layout.jointCount
+        return positions * (cin + (configuration.graph.partitions + 6) * cout) * MemoryLayout<Float>.size
+    }
+
     /// Runs the backbone and head.
     /// - Parameters:
     ///   - input: (N, C, T, V, M), M equal to the head's `num_person`.
     ///   - training: batch statistics in BN (and running-stat updates), dropout, and saved state for `backward`.
     ///   - dropoutRNG: the stream for this step's dropout masks (training only).
+    ///   - activationBudget: bytes of saved state kept in full before blocks are recomputed in `backward`.
     /// - Returns: logits (N, NC), backbone features (S, C_last, T', V), and saved state in training mode.
     public mutating func forward(_ input: Tensor, training: Bool = false, dropoutRNG: CounterRNG? = nil,
-                                 threads: Int = 1) -> (logits: Tensor, features: Tensor, saved: Saved?) {
+                                 threads: Int = 1, activationBudget: Int = savedActivationBudget) -> (logits: Tensor, features: Tensor, saved: Saved?) {
         precondition(input.rank == 5 && input.shape[1] == configuration.inChannels && input.shape[3] == configuration.layout.jointCount
                      && input.shape[4] == configuration.numPerson, "STGCN input \(input.shape) does not fit \(configuration)")
         var (x, dataSaved) = normalizeInput(input, training: training, threads: threads)
-        var savedBlocks: [STGCNBlock.Saved] = []
+        var savedBlocks: [BlockState] = []
+        var kept = 0
         for i in blocks.indices {
             if !training {
                 x = blocks[i].forwardEval(x, parameters.blocks[i], buffers.blocks[i], pattern: adjacency, threads: threads)
                 continue
             }
+            let blockRNG = dropoutRNG?.substream(UInt64(i)), before = buffers.blocks[i]
             let (y, saved) = blocks[i].forward(x, parameters.blocks[i], &buffers.blocks[i], pattern: adjacency, training: training,
-                                               dropoutRNG: dropoutRNG?.substream(UInt64(i)), threads: threads)
-            if let saved { savedBlocks.append(saved) }
+                                               dropoutRNG: blockRNG, threads: threads)
+            let bytes = savedBytes(block: i, sequences: x.shape[0], frames: x.shape[2])
+            if let saved, kept + bytes <= activationBudget {
+                kept += bytes
+                savedBlocks.append(.saved(saved))
+            } else {
+                savedBlocks.append(.recompute(input: x, buffers: before, dropoutRNG: blockRNG))
+            }
             x = y
         }
         let (logits, headSaved) = head.forward(x, parameters.head)
@@ -145,7 +174,16 @@ public struct STGCN: Sendable {
         var dx = head.backward(dLogits, saved.head, parameters.head, into: &gradients.head)
         // Blocks in reverse order.
         for i in blocks.indices.reversed() {
-            dx = blocks[i].backward(dx, saved.blocks[i], parameters.blocks[i], pattern: adjacency, into: &gradients.blocks[i], threads: threads)
+            let state: STGCNBlock.Saved
+            switch saved.blocks[i] {
+            case .saved(let blockSaved):
+                state = blockSaved
+            case .recompute(let input, var buffers, let dropoutRNG):
+                // The same forward as in `forward` (training mode); the buffer updates it makes are discarded.
+                state = blocks[i].forward(input, parameters.blocks[i], &buffers, pattern: adjacency, training: true,
+                                          dropoutRNG: dropoutRNG, threads: threads).saved!
+            }
+            dx = blocks[i].backward(dx, state, parameters.blocks[i], pattern: adjacency, into: &gradients.blocks[i], threads: threads)
         }
         guard let dataSaved = saved.dataNorm, let dataParameters = parameters.dataNorm, var dataGradients = gradients.dataNorm else { return }
         // (S, C, T, V) -> (S, V, C, T), the data BN's layout.
