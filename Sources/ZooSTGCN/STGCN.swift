@@ -81,8 +81,8 @@ public struct STGCN: Sendable {
     }
 
     /// Saved activations kept in full up to this many bytes (estimated); blocks past it are recomputed in
-    /// `backward`. A training step at T=300, batch 16, M=2 then stays near 1 GiB instead of 3.7 GiB.
-    public static let savedActivationBudget = 1 << 30
+    /// `backward` (T=300, batch 16, M=2: peak RSS 3.7 GiB before, see the README bench section for now).
+    public static let savedActivationBudget = 512 << 20
 
     /// Estimated bytes a block's full saved state takes: its input, the K·Cout projection and about six
     /// Cout-channel tensors (BN inputs and outputs, ReLU outputs, dropout mask, residual), per position.
