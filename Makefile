@@ -32,13 +32,15 @@ run: build
 test: deps
 	$(SWIFT) test
 
-# GEMM shapes for every ISA the CPU has (each against OpenBLAS at its native core, in the same run), then the network.
+# GEMM shapes for every ISA the CPU has (each against OpenBLAS at its native core, in the same run); the network at
+# T=100 and T=300, 1 and 2 threads, eval and train; then the OpenBLAS backend at T=100 for the portable/OpenBLAS ratio.
+BENCH_SECONDS ?= 5
 bench: build
 	@for isa in avx2 avx512 neon; do SKELZOO_ISA=$$isa $(BIN) bench --mode gemm --frames 100 --threads 1 2>/dev/null || echo "$$isa: not on this CPU"; done
-	$(BIN) bench --mode eval --threads 1
-	$(BIN) bench --mode eval --threads 2
-	$(BIN) bench --mode train --threads 1
-	$(BIN) bench --mode train --threads 2
+	@for frames in 100 300; do for threads in 1 2; do for mode in eval train; do \
+		$(BIN) bench --mode $$mode --frames $$frames --threads $$threads --seconds $(BENCH_SECONDS) || exit 1; done; done; done
+	$(BIN) bench --mode eval --frames 100 --threads 1 --seconds $(BENCH_SECONDS) --backend openblas
+	$(BIN) bench --mode train --frames 100 --threads 1 --seconds $(BENCH_SECONDS) --backend openblas
 
 # Bounded libFuzzer runs over the pickle reader and the torch containers (FUZZ_SECONDS each), seeded with the fixtures.
 FUZZ_SECONDS ?= 60
