@@ -5,6 +5,10 @@ import ZooTensor
 ///
 /// Mirrors `torch.nn.BatchNorm1d/2d(C)` (eps 1e-5, momentum 0.1): training mode normalises with the biased
 /// batch variance and updates the running variance with the unbiased one; eval mode uses the running stats.
+///
+/// Arithmetic (portable-1): statistics and their gradients are summed in Double, per channel, over S then P in
+/// index order, and per-sequence partials are combined in sequence order (any thread count gives the same
+/// bits); Float math is plain multiply and add (no fma), and 1/sqrt uses the correctly rounded `squareRoot()`.
 public enum BatchNorm {
     public static let epsilon: Float = 1e-5
     public static let momentum: Float = 0.1

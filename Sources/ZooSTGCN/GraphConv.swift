@@ -163,6 +163,8 @@ public struct SparseAdjacency: Sendable {
     }
 
     /// `out[r, w] = Σ_{(k,v)} y[k, r, v]·A[k,v,w]` for r in 0..<rows (rows = Cout*T, y is (K, rows, V)).
+    /// Arithmetic (portable-1): from 0, a rounded multiply then a rounded add per non-zero, in the order of
+    /// `values` (w, then k, then v); no fma, by choice, so the sparse sum needs no ISA-specific code.
     func aggregate(_ output: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int) {
         let v = joints, blockStride = rows * v
         values.withUnsafeBufferPointer { values in

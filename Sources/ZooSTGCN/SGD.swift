@@ -7,6 +7,9 @@ import ZooTensor
 ///     g = g + momentum·buf (nesterov) else buf
 ///     p = p − lr·g
 ///
+/// Each line is a rounded multiply and a rounded add in this order, as PyTorch's non-foreach CPU path
+/// computes them (no fma: Swift never contracts `a * b + c`), element by element (portable-1).
+///
 /// Weight decay applies to every parameter (BN and edge importance included), as the 0.x configs do.
 /// Parameters are visited in PyTorch's `model.parameters()` order, so `buffers[i]` is the optimizer
 /// state of parameter index i in an MMCV checkpoint.
