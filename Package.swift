@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "skelzoo", targets: ["SkelZooCLI"]),
         // For the fuzzers in Fuzz/ (a package of their own, so `swift build` here never needs libFuzzer).
         .library(name: "ZooTorch", targets: ["ZooTorch"]),
+        .library(name: "ZooPose", targets: ["ZooPose"]),
+        .library(name: "ZooConfig", targets: ["ZooConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
