@@ -43,8 +43,9 @@ bench: build
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 # Everything is built with ASan and libFuzzer's coverage; libFuzzer itself is linked into the fuzz targets only
-# (Fuzz/Package.swift). detect_leaks=0 only while building: the zoo-embed build tool runs under ASan then.
+# (Fuzz/Package.swift). Release: about 8x the executions per second of debug; preconditions stay on. detect_leaks=0
+# only while building: the zoo-embed build tool runs under ASan then.
 FUZZ_BUILD_FLAGS := -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
 fuzz: deps
-	cd Fuzz && ASAN_OPTIONS=detect_leaks=0 $(SWIFT) build -c debug $(FUZZ_BUILD_FLAGS)
+	cd Fuzz && ASAN_OPTIONS=detect_leaks=0 $(SWIFT) build -c release $(FUZZ_BUILD_FLAGS)
 	Fuzz/run.sh

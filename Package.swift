@@ -55,8 +55,8 @@ let package = Package(
         .testTarget(name: "SkelZooCLITests", dependencies: ["ZooTestSupport"]),
         .testTarget(name: "ZooFetchTests", dependencies: ["ZooFetch", "ZooTestSupport"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooTestSupport"]),
-        .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"]),
-        .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"]),
+        .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
+        .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "ZooRunnerTests", dependencies: ["ZooRunner", "ZooSTGCN", "ZooPose", "ZooConfig", "ZooTensor", "ZooTestSupport"]),
         .testTarget(name: "ZooSTGCNTests", dependencies: ["ZooSTGCN", "ZooTorch", "ZooTensor", "ZooTestSupport"]),
     ]

@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // libFuzzer targets over SkelZoo's untrusted-input readers, one executable each. Build and run them all with
 // `make fuzz` from the repository root (Fuzz/run.sh); the build is
-//   swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+//   swift build -c release -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
 // Each target carries its own libFuzzer limits (FuzzSupport/FuzzDriver.swift) and writes its own seed corpus from
 // ../shared/fixtures with `<target> --write-seeds <fixtures> <corpus>`.
 import PackageDescription

@@ -6,10 +6,12 @@
 # full libFuzzer log to .build/fuzz-findings/<target>.log. Prints libFuzzer's summary per target; exits 1 on any
 # finding (crash, leak, timeout, out-of-memory), after running every target.
 set -u
+# Swift's own crash backtracer would run inside AddressSanitizer's report and garble it.
+export SWIFT_BACKTRACE=enable=no
 seconds=${FUZZ_SECONDS:-60}
 targets=${FUZZ_TARGETS:-"PickleFuzzer ZipFuzzer AnnotationFuzzer ConfigFuzzer"}
 fixtures=../shared/fixtures
-bin=Fuzz/.build/debug
+bin=Fuzz/.build/release
 status=0
 for target in $targets; do
     corpus=.build/fuzz-corpus/$target findings=.build/fuzz-findings/$target log=.build/fuzz-findings/$target.log

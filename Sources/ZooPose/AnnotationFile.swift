@@ -94,9 +94,11 @@ public enum AnnotationFile {
             guard scoreShape == Array(shape.prefix(3)) else {
                 throw fail("'keypoint_score' must have shape \(Array(shape.prefix(3))) (M, T, V of 'keypoint'), found \(scoreShape)")
             }
+            // A NaN score reaches the model as an input channel just like a NaN coordinate.
+            guard values.allSatisfy({ $0.isFinite }) else { throw fail("'keypoint_score' holds NaN or infinite values") }
             score = values
         }
-        guard keypoint.allSatisfy({ $0.isFinite }) else { throw fail("'keypoint' holds NaN or infinite values") }
+        guard keypoint.allSatisfy({ $0.isFinite }) else { throw fail("'keypoint' holds NaN or infinite values (or values beyond float32)") }
         return PoseSample(frameDirectory: name, label: label, totalFrames: total, keypoint: keypoint, keypointShape: shape, keypointScore: score)
     }
 

@@ -65,10 +65,10 @@ public struct Unpickler {
     var allocated = 0
     let allocationBudget: Int
 
-    init(bytes: UnsafeRawBufferPointer, position: Int) {
+    init(bytes: UnsafeRawBufferPointer, position: Int, allocationBudget: Int? = nil) {
         self.bytes = bytes
         self.position = position
-        allocationBudget = PickleLimits.allocationBudget(forPickleBytes: bytes.count - position)
+        self.allocationBudget = allocationBudget ?? PickleLimits.allocationBudget(forPickleBytes: bytes.count - position)
     }
 
     /// Unpickles one pickle from `bytes`, starting at `offset`. Returns the value and the offset after STOP.
