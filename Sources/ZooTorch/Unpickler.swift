@@ -12,7 +12,9 @@
 // BUILD state, a tuple, REDUCE arguments), and a frozen container is never changed again. Python's pickler only
 // changes a container after using it when the object graph is recursive, so this refuses exactly the
 // self-referencing pickles (`l = []; l.append(l)`), which no checkpoint or annotation file holds. It also keeps
-// every recorded nesting depth exact: a frozen child cannot grow deeper behind its parent's back.
+// every recorded nesting depth exact: a frozen child cannot grow deeper behind its parent's back. Any value that
+// keeps other pickle values (a container, or an object that keeps its REDUCE arguments or BUILD state) must take them
+// through `adopt` or `tuple` (Unpickler+Stack.swift), which apply the rule; numpy objects copy what they need.
 
 /// Named resource limits; exceeding one is ``CheckpointError/limitExceeded(_:limit:)``.
 public enum PickleLimits {

@@ -61,4 +61,16 @@ func writeSeeds(fixtures: URL, corpus: URL) throws {
     }
     try Seeds.write(SmallCheckpoint.zip(), named: "small-zip.pth", into: corpus)
     try Seeds.write(SmallCheckpoint.legacy(), named: "small-legacy.pth", into: corpus)
+    for (name, bytes) in hostile { try Seeds.write(bytes, named: "hostile-\(name)", into: corpus) }
 }
+
+/// The shapes of attack ZooTorchTests builds (HostilePickleTests, PickleCycleTests), as starting points.
+let hostile: [(String, [UInt8])] = [
+    ("os-system", [0x80, 2] + Array("cposix\nsystem\n".utf8) + [0x8C, 4] + Array("true".utf8) + [0x85, 0x52, 0x2E]),
+    ("nested-lists", [0x80, 2] + [UInt8](repeating: 0x5D, count: 300) + [UInt8](repeating: 0x61, count: 299) + [0x2E]),
+    ("nested-tuples", [0x80, 2, 0x29] + [UInt8](repeating: 0x85, count: 300) + [0x2E]),
+    ("shared-tuple-dag", [0x80, 2, 0x29] + Array([[UInt8]](repeating: [0x32, 0x86], count: 60).joined()) + [0x2E]),
+    ("cycle-through-memo", [0x80, 2, 0x7D, 0x71, 0, 0x4B, 1, 0x68, 0, 0x73, 0x2E]),
+    ("huge-lengths", [0x80, 4, 0x8E, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x58, 0xF0, 0xFF, 0xFF, 0xFF, 0x2E]),
+    ("many-marks", [0x80, 2] + [UInt8](repeating: 0x28, count: 1100) + [0x2E]),
+]
