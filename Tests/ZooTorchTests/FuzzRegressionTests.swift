@@ -3,8 +3,9 @@ import Testing
 import ZooTestSupport
 @testable import ZooTorch
 
-/// Every input a fuzz target (Fuzz/, `make fuzz`) ever reported, kept as bytes under Tests/ZooTorchTests/Fuzz/<target>/
-/// and fed back to the same reader with the error it must give now. `make fuzz` also seeds its corpus with them.
+/// Every input a fuzz target (Fuzz/, `make fuzz`) ever reported, and hand-made hostile inputs for the same readers,
+/// kept as bytes under Tests/ZooTorchTests/Fuzz/<target>/ and fed back to the reader with the error it must give now.
+/// `make fuzz` also seeds each target's corpus with them.
 @Suite struct FuzzRegressionTests {
     static let folder = Fixtures.repositoryRoot.appending(path: "Tests/ZooTorchTests/Fuzz")
 
@@ -12,6 +13,8 @@ import ZooTestSupport
     static let expected: [String: CheckpointError] = [
         // LeakSanitizer: a list appended to itself was never freed (the 4-byte input: ] ] DUP APPEND).
         "PickleFuzzer/leak-list-contains-itself.bin": .cycle(offset: 3),
+        // Hand-made: a ZIP64 local header offset of Int.max; the bounds check computed offset + 4 and trapped.
+        "ZipFuzzer/zip64-local-offset-near-int-max.zip": .badArchive("record at byte 9223372036854775807 runs past the end"),
     ]
 
     static var files: [String] {
