@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "skelzoo", targets: ["SkelZooCLI"]),
         // For the fuzzers in Fuzz/ (a package of their own, so `swift build` here never needs libFuzzer).
         .library(name: "ZooTorch", targets: ["ZooTorch"]),
+        .library(name: "ZooPose", targets: ["ZooPose"]),
+        .library(name: "ZooConfig", targets: ["ZooConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -56,8 +58,8 @@ let package = Package(
         .testTarget(name: "SkelZooCLITests", dependencies: ["ZooTestSupport"]),
         .testTarget(name: "ZooFetchTests", dependencies: ["ZooFetch", "ZooTestSupport"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooTestSupport"]),
-        .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"]),
-        .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"]),
+        .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
+        .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "ZooRunnerTests", dependencies: ["ZooRunner", "ZooSTGCN", "ZooPose", "ZooConfig", "ZooTensor", "ZooTestSupport"]),
         .testTarget(name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooTestSupport"]),
         .testTarget(name: "ZooSTGCNTests", dependencies: ["ZooSTGCN", "ZooTorch", "ZooTensor", "ZooTestSupport"]),

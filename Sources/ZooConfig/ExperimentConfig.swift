@@ -115,6 +115,33 @@ public struct EvaluationConfig: Sendable, Equatable {
     public var topk: [Int]
 }
 
+/// Named bounds on the config numbers that size an allocation or a loop (clip length, persons, channels, classes,
+/// batch, epochs, repeats, synthetic data). MMAction2's own configs sit far below each; a file past one is refused
+/// with a ``ConfigError`` instead of costing unbounded memory or time.
+public enum ConfigLimits {
+    /// Frames per clip (`clip_len`, synthetic `frames`); MMAction2 uses 300 (0.x) or 100 (1.x).
+    public static let maxClipLength = 100_000
+    /// `num_person` (head and FormatGCNInput) and synthetic `persons`; MMAction2 uses 1 or 2.
+    public static let maxPersons = 64
+    /// Input and block channels; ST-GCN's widest block has 256.
+    public static let maxChannels = 65_536
+    public static let maxBlocks = 1000
+    public static let maxStride = 1000
+    /// `max_hop` and `dilation` of the graph; ST-GCN uses 1.
+    public static let maxHop = 100
+    public static let maxClasses = 1_000_000
+    /// `videos_per_gpu`, train and test.
+    public static let maxBatch = 100_000
+    public static let maxEpochs = 1_000_000
+    /// `RepeatDataset` times, multiplied over nesting.
+    public static let maxRepeat = 1_000_000
+    /// Synthetic `train` and `val` sample counts.
+    public static let maxSamples = 10_000_000
+    /// PoseNormalize `mean`, `min_value`, `max_value` (pixels or scores; MMAction2: up to 1920) and their ranges.
+    public static let maxNormalizeMagnitude = 1e6
+    public static let minNormalizeRange: Float = 1e-3
+}
+
 // MARK: - Reading
 
 extension ExperimentConfig {
@@ -165,7 +192,7 @@ extension ExperimentConfig {
         guard try lrMap.bool("by_epoch") else { throw try lrMap.value("by_epoch").error("only by_epoch: true is supported") }
         try lrMap.finish()
 
-        let epochs = try positive(top.value("total_epochs"))
+        let epochs = try positive(top.value("total_epochs"), max: ConfigLimits.maxEpochs)
         let checkpointMap = try top.value("checkpoint_config").map()
         let checkpointInterval = try positive(checkpointMap.value("interval"))
         try checkpointMap.finish()
@@ -199,17 +226,18 @@ extension ExperimentConfig {
         try model.expect("type", "SkeletonGCN")
         let backbone = try model.value("backbone").map()
         try backbone.expect("type", "STGCN")
-        let inChannels = try positive(backbone.value("in_channels"))
+        let inChannels = try positive(backbone.value("in_channels"), max: ConfigLimits.maxChannels)
         let edgeImportance = try backbone.bool("edge_importance_weighting")
         let dataBN = try backbone.bool("data_bn")
         let dropoutValue = try backbone.value("dropout")
         let dropout = try dropoutValue.double()
         guard (0..<1).contains(dropout) else { throw dropoutValue.error("expected a probability in [0, 1)") }
         let channelsValue = try backbone.value("channels")
-        let channels = try channelsValue.array { v throws(ConfigError) in try positive(v) }
+        let channels = try channelsValue.array { v throws(ConfigError) in try positive(v, max: ConfigLimits.maxChannels) }
         let stridesValue = try backbone.value("strides")
-        let strides = try stridesValue.array { v throws(ConfigError) in try positive(v) }
+        let strides = try stridesValue.array { v throws(ConfigError) in try positive(v, max: ConfigLimits.maxStride) }
         guard !channels.isEmpty else { throw channelsValue.error("expected at least one block") }
+        guard channels.count <= ConfigLimits.maxBlocks else { throw channelsValue.error("expected at most \(ConfigLimits.maxBlocks) blocks") }
         guard strides.count == channels.count else {
             throw stridesValue.error("expected \(channels.count) strides, one per block in 'channels'")
         }
@@ -224,20 +252,20 @@ extension ExperimentConfig {
         guard knownStrategies.contains(strategy) else {
             throw strategyValue.error("unknown strategy '\(strategy)' (expected one of: \(knownStrategies.joined(separator: ", ")))")
         }
-        let maxHop = try positive(graph.value("max_hop"))
-        let dilation = try positive(graph.value("dilation"))
+        let maxHop = try positive(graph.value("max_hop"), max: ConfigLimits.maxHop)
+        let dilation = try positive(graph.value("dilation"), max: ConfigLimits.maxHop)
         try graph.finish()
         try backbone.finish()
 
         let head = try model.value("cls_head").map()
         try head.expect("type", "STGCNHead")
-        let numClasses = try positive(head.value("num_classes"))
+        let numClasses = try positive(head.value("num_classes"), max: ConfigLimits.maxClasses)
         let headInValue = try head.value("in_channels")
         let headIn = try positive(headInValue)
         guard headIn == channels.last else {
             throw headInValue.error("expected \(channels.last ?? 0), the last block's channels")
         }
-        let numPerson = try positive(head.value("num_person"))
+        let numPerson = try positive(head.value("num_person"), max: ConfigLimits.maxPersons)
         try head.expect("spatial_type", "avg")
         let initStd = try head.double("init_std")
         let loss = try readLoss(head.value("loss_cls"), numClasses: numClasses)
@@ -297,7 +325,8 @@ extension ExperimentConfig {
         let result: PipelineStep
         switch try typeValue.string() {
         case "PaddingWithLoop":
-            result = .paddingWithLoop(clipLength: try positive(step.value("clip_len")), numClips: try positive(step.value("num_clips")))
+            result = .paddingWithLoop(clipLength: try positive(step.value("clip_len"), max: ConfigLimits.maxClipLength),
+                                      numClips: try positive(step.value("num_clips")))
             if case .paddingWithLoop(_, let clips) = result, clips != 1 {
                 throw try step.value("num_clips").error("only num_clips: 1 is supported (ST-GCN 0.x configs)")
             }
@@ -306,7 +335,7 @@ extension ExperimentConfig {
         case "FormatGCNInput":
             let format = try step.value("input_format")
             guard try format.string() == "NCTVM" else { throw format.error("expected 'NCTVM'") }
-            result = .formatGCNInput(inputFormat: "NCTVM", numPerson: try positive(step.value("num_person")))
+            result = .formatGCNInput(inputFormat: "NCTVM", numPerson: try positive(step.value("num_person"), max: ConfigLimits.maxPersons))
         case "PoseNormalize":
             let read = { (key: String) throws(ConfigError) -> [Double] in
                 let v = try step.value(key)
@@ -314,7 +343,18 @@ extension ExperimentConfig {
                 guard numbers.count == 3 else { throw v.error("expected 3 numbers (x, y, score)") }
                 return numbers
             }
-            result = .poseNormalize(mean: try read("mean"), minValue: try read("min_value"), maxValue: try read("max_value"))
+            let mean = try read("mean"), minValue = try read("min_value"), maxValue = try read("max_value")
+            // The pipeline computes (x - mean) / (max - min) in float32: bounded values and a range that is not tiny
+            // keep that finite for any coordinate a real skeleton has.
+            for k in 0..<3 {
+                let range = Float(maxValue[k]) - Float(minValue[k])
+                let magnitude = max(abs(mean[k]), abs(minValue[k]), abs(maxValue[k]))
+                guard magnitude <= ConfigLimits.maxNormalizeMagnitude, range >= ConfigLimits.minNormalizeRange else {
+                    throw try step.value("max_value").error(
+                        "expected max_value - min_value >= \(ConfigLimits.minNormalizeRange) and values within ±\(ConfigLimits.maxNormalizeMagnitude)")
+                }
+            }
+            result = .poseNormalize(mean: mean, minValue: minValue, maxValue: maxValue)
         case "Collect":
             result = .collect(keys: try step.value("keys").array { v throws(ConfigError) in try v.string() },
                               metaKeys: try step.value("meta_keys").array { v throws(ConfigError) in try v.string() })
@@ -329,10 +369,10 @@ extension ExperimentConfig {
 
     static func readData(_ value: YAMLValue) throws(ConfigError) -> DataConfig {
         let data = try value.map()
-        let perGPU = try positive(data.value("videos_per_gpu"))
+        let perGPU = try positive(data.value("videos_per_gpu"), max: ConfigLimits.maxBatch)
         let workers = try data.int("workers_per_gpu")
         let testLoader = try data.value("test_dataloader").map()
-        let testPerGPU = try positive(testLoader.value("videos_per_gpu"))
+        let testPerGPU = try positive(testLoader.value("videos_per_gpu"), max: ConfigLimits.maxBatch)
         try testLoader.finish()
         let train = try readDataset(data.value("train"))
         let val = try readDataset(data.value("val"))
@@ -347,10 +387,16 @@ extension ExperimentConfig {
         let typeValue = try map.value("type")
         switch try typeValue.string() {
         case "RepeatDataset":
-            let times = try positive(map.value("times"))
+            let timesValue = try map.value("times")
+            let times = try positive(timesValue, max: ConfigLimits.maxRepeat)
             var inner = try readDataset(map.value("dataset"))
             try map.finish()
-            inner.repeatTimes *= times
+            // Nested RepeatDatasets multiply; the product is bounded like one.
+            let (product, overflow) = inner.repeatTimes.multipliedReportingOverflow(by: times)
+            guard !overflow, product <= ConfigLimits.maxRepeat else {
+                throw timesValue.error("nested RepeatDataset repeats more than \(ConfigLimits.maxRepeat) times in all")
+            }
+            inner.repeatTimes = product
             return inner
         case "PoseDataset":
             let result = DatasetConfig(annFile: try map.string("ann_file"), dataPrefix: try map.value("data_prefix").string(),
@@ -373,9 +419,10 @@ extension ExperimentConfig {
         let imbalanceValue = try map.value("imbalance")
         let imbalance = try imbalanceValue.double()
         guard imbalance >= 1 else { throw imbalanceValue.error("expected a ratio >= 1") }
-        let recipe = SyntheticRecipe(layout: layout, classes: classes, trainCount: try positive(map.value("train")),
-                                     valCount: try positive(map.value("val")), frames: try positive(map.value("frames")),
-                                     persons: try positive(map.value("persons")), seed: UInt64(try nonNegative(map.value("seed"))), imbalance: imbalance)
+        let recipe = SyntheticRecipe(layout: layout, classes: classes, trainCount: try positive(map.value("train"), max: ConfigLimits.maxSamples),
+                                     valCount: try positive(map.value("val"), max: ConfigLimits.maxSamples),
+                                     frames: try positive(map.value("frames"), max: ConfigLimits.maxClipLength),
+                                     persons: try positive(map.value("persons"), max: ConfigLimits.maxPersons), seed: UInt64(try nonNegative(map.value("seed"))), imbalance: imbalance)
         if let problem = recipe.limitViolation { throw value.error(problem) }
         try map.finish()
         return recipe
@@ -396,6 +443,13 @@ extension ExperimentConfig {
     static func positive(_ value: YAMLValue) throws(ConfigError) -> Int {
         let number = try value.int()
         guard number > 0 else { throw value.error("expected a positive integer, found \(number)") }
+        return number
+    }
+
+    /// A positive integer that sizes an allocation or a loop, at most `max` (a ``ConfigLimits`` constant).
+    static func positive(_ value: YAMLValue, max: Int) throws(ConfigError) -> Int {
+        let number = try positive(value)
+        guard number <= max else { throw value.error("expected a positive integer up to \(max), found \(number)") }
         return number
     }
 }

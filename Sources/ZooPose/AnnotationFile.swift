@@ -12,15 +12,19 @@ public enum AnnotationFile {
 
     /// The split names of a 1.x file (empty for 0.x).
     public static func splits(of url: URL) throws -> [String] {
-        guard case .dict(let dict) = try unpickle(url), let split = dict["split"]?.dictionary else { return [] }
+        guard case .dict(let dict) = try unpickle(read(url), file: url.path), let split = dict["split"]?.dictionary else { return [] }
         return split.keys
     }
 
     /// Loads every sample (0.x) or the samples of `split` (1.x; required there).
     /// - Throws: ``AnnotationError`` naming the file, the sample index and field, and what was expected.
     public static func load(_ url: URL, split: String? = nil) throws -> (format: Format, samples: [PoseSample]) {
-        let root = try unpickle(url)
-        let file = url.path
+        try load(bytes: read(url), file: url.path, split: split)
+    }
+
+    /// Loads the annotation pickle `bytes`, read from `file` (named in errors); see ``load(_:split:)``.
+    public static func load(bytes: [UInt8], file: String, split: String? = nil) throws -> (format: Format, samples: [PoseSample]) {
+        let root = try unpickle(bytes, file: file)
         var records: [PickleValue]
         var format = Format.v0x
         switch root {
@@ -55,20 +59,22 @@ public enum AnnotationFile {
         return (format, samples)
     }
 
-    static func unpickle(_ url: URL) throws -> PickleValue {
+    static func read(_ url: URL) throws -> [UInt8] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw AnnotationError(file: url.path, "no such file (expected an annotation pickle)")
         }
         guard !isDirectory.boolValue else { throw AnnotationError(file: url.path, "is a folder, expected an annotation pickle file") }
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+        do { return [UInt8](try Data(contentsOf: url, options: .mappedIfSafe)) } catch {
             throw AnnotationError(file: url.path, "cannot read: \((error as NSError).localizedDescription)")
         }
+    }
+
+    static func unpickle(_ bytes: [UInt8], file: String) throws -> PickleValue {
         do {
-            return try Unpickler.load([UInt8](data))
+            return try Unpickler.load(bytes)
         } catch {
-            throw AnnotationError(file: url.path, "not a readable annotation pickle: \(error)")
+            throw AnnotationError(file: file, "not a readable annotation pickle: \(error)")
         }
     }
 
@@ -93,9 +99,11 @@ public enum AnnotationFile {
             guard scoreShape == Array(shape.prefix(3)) else {
                 throw fail("'keypoint_score' must have shape \(Array(shape.prefix(3))) (M, T, V of 'keypoint'), found \(scoreShape)")
             }
+            // A NaN score reaches the model as an input channel just like a NaN coordinate.
+            guard values.allSatisfy({ $0.isFinite }) else { throw fail("'keypoint_score' holds NaN or infinite values") }
             score = values
         }
-        guard keypoint.allSatisfy({ $0.isFinite }) else { throw fail("'keypoint' holds NaN or infinite values") }
+        guard keypoint.allSatisfy({ $0.isFinite }) else { throw fail("'keypoint' holds NaN or infinite values (or values beyond float32)") }
         return PoseSample(frameDirectory: name, label: label, totalFrames: total, keypoint: keypoint, keypointShape: shape, keypointScore: score)
     }
 

@@ -15,6 +15,8 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
     case unsupportedOpcode(UInt8, offset: Int)
     /// The pickle ended early or is structurally broken (stack underflow, missing MARK, ...).
     case malformedPickle(String, offset: Int)
+    /// A container would contain itself (`l = []; l.append(l)`); no checkpoint or annotation file needs one.
+    case cycle(offset: Int)
     /// A tensor's storage is missing from the archive.
     case missingStorage(key: String)
     /// Declared storage (numel * itemsize, checked) exceeds what the file holds.
@@ -33,6 +35,7 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
         case .badCall(let why): "unexpected call in pickle: \(why)"
         case .unsupportedOpcode(let opcode, let offset): "unsupported pickle opcode 0x\(String(opcode, radix: 16)) at byte \(offset)"
         case .malformedPickle(let why, let offset): "malformed pickle at byte \(offset): \(why)"
+        case .cycle(let offset): "pickle builds a cycle at offset \(offset) (a container would contain itself)"
         case .missingStorage(let key): "tensor storage '\(key)' is missing"
         case .storageOutOfBounds(let key, let needed, let available): "tensor storage '\(key)' needs \(needed) bytes but the file holds \(available)"
         case .sizeOverflow(let tensor): "size arithmetic overflows for tensor \(tensor)"

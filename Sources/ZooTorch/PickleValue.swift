@@ -38,17 +38,6 @@ public indirect enum PickleValue: Sendable {
     /// Dict entries keyed by string (other keys skipped), in insertion order.
     public var dictionary: PickleDict? { if case .dict(let dict) = self { dict } else { nil } }
 
-    /// Container nesting depth (0 for scalars). Every container was checked against the limit when built, so
-    /// this recursion is bounded by ``PickleLimits/maxNestingDepth``.
-    var depth: Int {
-        switch self {
-        case .list(let list): list.depth
-        case .dict(let dict): dict.depth
-        case .tuple(let items): 1 + (items.map(\.depth).max() ?? 0)
-        default: 0
-        }
-    }
-
     /// A short description of the value's kind, for errors.
     public var kind: String {
         switch self {
@@ -69,30 +58,52 @@ public indirect enum PickleValue: Sendable {
     }
 }
 
+/// A pickled list. Mutable only while the reader builds it: once placed inside another container it is frozen,
+/// which is what keeps a pickle from building a cycle (see ``Unpickler``).
 public final class PickleList: @unchecked Sendable {
     public internal(set) var items: [PickleValue] = []
-    /// Nesting depth of the deepest container inside (1 for a flat list).
+    /// Nesting depth of the deepest container inside (1 for a flat list); exact, since children are frozen.
     var depth = 1
+    /// Set when the list becomes a child of another container; a frozen list is never changed again.
+    var frozen = false
 }
 
+/// A pickled dict (or OrderedDict), in insertion order. String and int keys are unique, as in Python; lookups
+/// go through an index, so a dict of n keys costs O(n) to build, not O(n²).
 public final class PickleDict: @unchecked Sendable {
     public internal(set) var entries: [(key: PickleValue, value: PickleValue)] = []
     /// Attributes set by BUILD (e.g. an OrderedDict's `_metadata`); kept but unused.
     public internal(set) var attributes: PickleValue?
     var depth = 1
+    var frozen = false
+    /// Position in `entries` of each string or int key.
+    private var index: [Key: Int] = [:]
+
+    enum Key: Hashable {
+        case string(String)
+        case int(Int)
+
+        init?(_ value: PickleValue) {
+            switch value {
+            case .string(let text): self = .string(text)
+            case .int(let number): self = .int(number)
+            default: return nil
+            }
+        }
+    }
 
     public subscript(key: String) -> PickleValue? {
-        entries.last { $0.key.string == key }?.value
+        index[.string(key)].map { entries[$0].value }
     }
 
     public var keys: [String] { entries.compactMap { $0.key.string } }
 
     func set(_ key: PickleValue, _ value: PickleValue) {
-        if let keyString = key.string, let index = entries.firstIndex(where: { $0.key.string == keyString }) {
-            entries[index].value = value
-        } else if let keyInt = key.int, case .int = key, let index = entries.firstIndex(where: { if case .int(keyInt) = $0.key { true } else { false } }) {
-            entries[index].value = value
+        guard let hashable = Key(key) else { entries.append((key, value)); return }
+        if let position = index[hashable] {
+            entries[position].value = value
         } else {
+            index[hashable] = entries.count
             entries.append((key, value))
         }
     }

@@ -120,16 +120,22 @@ public struct TorchCheckpoint: Sendable {
 
     public static let maxNestingDepth = PickleLimits.maxNestingDepth
 
-    /// Visits every storage reference in the tree; cycles (possible through the memo) are visited once,
-    /// nesting deeper than ``maxNestingDepth`` is refused.
+    /// Visits every storage reference in the tree. Values shared through the memo are visited once (a pickle can
+    /// share a tuple twice at each of 200 levels: a tree of 2^200 nodes in a few hundred bytes); nesting deeper
+    /// than ``maxNestingDepth`` is refused.
     static func walk(_ value: PickleValue, _ visit: (StorageReference) throws(CheckpointError) -> Void) throws(CheckpointError) {
         var seen: Set<ObjectIdentifier> = []
+        // A shared tuple is one array buffer; `value` keeps every buffer alive during the walk, so addresses are unique.
+        var seenTuples: Set<UnsafeRawPointer> = []
         func recurse(_ value: PickleValue, _ depth: Int) throws(CheckpointError) {
             guard depth <= maxNestingDepth else { throw .limitExceeded("nesting depth", limit: maxNestingDepth) }
             switch value {
             case .storage(let reference): try visit(reference)
             case .tensor(let tensor): try visit(tensor.storage)
-            case .tuple(let items): for item in items { try recurse(item, depth + 1) }
+            case .tuple(let items):
+                guard let buffer = items.withUnsafeBufferPointer({ $0.baseAddress.map(UnsafeRawPointer.init) }),
+                      seenTuples.insert(buffer).inserted else { return }
+                for item in items { try recurse(item, depth + 1) }
             case .list(let list):
                 guard seen.insert(ObjectIdentifier(list)).inserted else { return }
                 for item in list.items { try recurse(item, depth + 1) }

@@ -17,6 +17,8 @@ public struct ZipArchive {
     }
 
     public static let maxEntries = 1_000_000
+    /// The fixed part of a central directory record; `entryCount` records need at least this many bytes each.
+    static let directoryRecordBytes = 46
 
     public let entries: [Entry]
 
@@ -24,15 +26,15 @@ public struct ZipArchive {
     public init(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
         let count = bytes.count
         func u16(_ at: Int) throws(CheckpointError) -> Int {
-            guard at >= 0, at + 2 <= count else { throw .badArchive("record at byte \(at) runs past the end") }
+            guard at >= 0, at <= count - 2 else { throw .badArchive("record at byte \(at) runs past the end") }
             return Int(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
         }
         func u32(_ at: Int) throws(CheckpointError) -> Int {
-            guard at >= 0, at + 4 <= count else { throw .badArchive("record at byte \(at) runs past the end") }
+            guard at >= 0, at <= count - 4 else { throw .badArchive("record at byte \(at) runs past the end") }
             return Int(bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian)
         }
         func u64(_ at: Int) throws(CheckpointError) -> Int {
-            guard at >= 0, at + 8 <= count else { throw .badArchive("record at byte \(at) runs past the end") }
+            guard at >= 0, at <= count - 8 else { throw .badArchive("record at byte \(at) runs past the end") }
             let value = bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self).littleEndian
             guard value <= UInt64(Int.max) else { throw .badArchive("64-bit size out of range") }
             return Int(value)
@@ -61,8 +63,12 @@ public struct ZipArchive {
         guard directoryOffset <= count, directorySize <= count - directoryOffset else {
             throw .badArchive("central directory lies outside the file")
         }
+        guard entryCount <= directorySize / Self.directoryRecordBytes else {
+            throw .badArchive("a central directory of \(directorySize) bytes cannot hold \(entryCount) entries")
+        }
         // 2. Central directory records.
         var entries: [Entry] = []
+        var names: Set<String> = []
         entries.reserveCapacity(entryCount)
         var cursor = directoryOffset
         for _ in 0..<entryCount {
@@ -80,10 +86,17 @@ public struct ZipArchive {
             while extra + 4 <= extraEnd {
                 let tag = try u16(extra), length = try u16(extra + 2)
                 if tag == 1 {
+                    // Each 64-bit value must lie inside this extra field.
                     var field = extra + 4
-                    if size == 0xFFFF_FFFF { size = try u64(field); field += 8 }
-                    if compressed == 0xFFFF_FFFF { compressed = try u64(field); field += 8 }
-                    if localOffset == 0xFFFF_FFFF { localOffset = try u64(field); field += 8 }
+                    let fieldEnd = min(extraEnd, extra + 4 + length)
+                    func next() throws(CheckpointError) -> Int {
+                        guard field <= fieldEnd - 8 else { throw .badArchive("ZIP64 field of '\(name)' runs past its extra field") }
+                        defer { field += 8 }
+                        return try u64(field)
+                    }
+                    if size == 0xFFFF_FFFF { size = try next() }
+                    if compressed == 0xFFFF_FFFF { compressed = try next() }
+                    if localOffset == 0xFFFF_FFFF { localOffset = try next() }
                 }
                 extra += 4 + length
             }
@@ -95,6 +108,8 @@ public struct ZipArchive {
             guard dataOffset <= count, size <= count - dataOffset else {
                 throw .storageOutOfBounds(key: name, needed: size, available: max(0, count - dataOffset))
             }
+            // Two entries of one name would let two readers see two different checkpoints in the same file.
+            guard names.insert(name).inserted else { throw .badArchive("duplicate entry '\(name)'") }
             entries.append(Entry(name: name, offset: dataOffset, size: size))
             cursor += 46 + nameLength + extraLength + commentLength
         }

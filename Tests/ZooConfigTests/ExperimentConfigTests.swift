@@ -79,6 +79,17 @@ import Testing
               line: 22, key: "model.cls_head.num_classes", message: "expected an integer, found 'sixty'"),
         .init(id: "unknown layout", edit: { $0.replacingOccurrences(of: "layout: coco", with: "layout: kinetics") },
               line: 16, key: "model.backbone.graph_cfg.layout", message: "unknown layout 'kinetics'"),
+        // Bounds (ConfigLimits): a clip length that would allocate 2^62 frames per sample used to parse.
+        .init(id: "clip length past the limit", edit: { $0.replacingOccurrences(of: "clip_len: 300", with: "clip_len: 4611686018427387904") },
+              line: 36, key: "train_pipeline[0].clip_len", message: "expected a positive integer up to 100000, found 4611686018427387904"),
+        // Nested RepeatDatasets multiplied their times unchecked: 2^40 * 2^40 overflowed Int and trapped.
+        .init(id: "nested repeats overflow",
+              edit: { $0.replacingOccurrences(of: "  train: {type: PoseDataset, ann_file: data/posec3d/ntu60_xsub_train.pkl, data_prefix: '', pipeline: *pipeline}",
+                                              with: "  train: {type: RepeatDataset, times: 1001, dataset: {type: RepeatDataset, times: 1000, dataset: {type: PoseDataset, ann_file: data/posec3d/ntu60_xsub_train.pkl, data_prefix: '', pipeline: *pipeline}}}") },
+              line: 49, key: "data.train.times", message: "nested RepeatDataset repeats more than 1000000 times in all"),
+        // max_value == min_value made PoseNormalize divide by zero: infinities in the model input.
+        .init(id: "PoseNormalize with an empty range", edit: { $0.replacingOccurrences(of: "max_value: [1920.0, 1080.0, 1.0]", with: "max_value: [1920.0, 1080.0, 0.0]") },
+              line: 39, key: "train_pipeline[3].max_value", message: "expected max_value - min_value >= 0.001 and values within ±1000000.0"),
     ]
 
     @Test(arguments: badCases) func badConfigNamesFileLineAndKey(_ bad: BadCase) throws {

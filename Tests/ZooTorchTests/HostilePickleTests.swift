@@ -85,13 +85,9 @@ import ZooTestSupport
         }
     }
 
-    @Test func aListThatContainsItselfIsWalkedOnce() throws {
+    @Test func aListThatContainsItselfIsRefused() throws {
         // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP -> l = []; l.append(l)
-        let value = try Unpickler.load([0x80, 2, 0x5D, 0x71, 0, 0x68, 0, 0x61, 0x2E])
-        var visits = 0
-        try TorchCheckpoint.walk(value) { _ in visits += 1 }
-        #expect(visits == 0)
-        #expect(value.items?.count == 1)
+        #expect(throws: CheckpointError.cycle(offset: 7)) { try Unpickler.load([0x80, 2, 0x5D, 0x71, 0, 0x68, 0, 0x61, 0x2E]) }
     }
 
     // MARK: - Containers
