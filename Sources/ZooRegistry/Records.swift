@@ -136,6 +136,9 @@ public struct Run: Codable, Sendable, FetchableRecord, MutablePersistableRecord 
     /// For skipped runs: why, and the command that would fix it.
     public var skipReason: String?
     public var fixCommand: String?
+    /// Retrains: emulated data-parallel GPUs and samples per GPU per step.
+    public var gpus: Int?
+    public var perGPUBatch: Int?
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)

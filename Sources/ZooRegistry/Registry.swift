@@ -201,6 +201,15 @@ public struct Registry: Sendable {
             }
             try db.execute(sql: "UPDATE run SET arithmetic = 'openblas/' || blasCore WHERE blasCore IS NOT NULL")
         }
+        migrator.registerMigration("v5-run-gpus") { db in
+            // Emulated data-parallel GPUs of a retrain and its per-GPU batch (the total is their product). Retrains from
+            // before ran in one process; their per-GPU batch was their config's and is not known here.
+            try db.alter(table: "run") { t in
+                t.add(column: "gpus", .integer)
+                t.add(column: "perGPUBatch", .integer)
+            }
+            try db.execute(sql: "UPDATE run SET gpus = 1 WHERE mode = 'train'")
+        }
         return migrator
     }
 
