@@ -161,7 +161,7 @@ public struct PublishedRecipe: Sendable, Equatable, Codable {
         let gpuText = gpus.map { "\($0) GPU\($0 == 1 ? "" : "s") x \(perGPUBatch) per GPU = total batch \($0 * perGPUBatch)" }
             ?? "GPUs not published; \(perGPUBatch) per GPU"
         lines.append("GPUs: \(gpuText)  [\(gpusSource)]")
-        lines.append("BN batch: \(perGPUBatch) samples per GPU (DDP, no SyncBN)")
+        lines.append("BN batch: \(perGPUBatch) samples\(gpus.map { $0 > 1 ? " per GPU (DDP, no SyncBN: each GPU normalises its own batch)" : "" } ?? " per GPU")")
         lines.append("launcher: \(launcher)\(launcherSource.map { "  [\($0)]" } ?? "")")
         lines.append("epochs: \(epochs)\(repeatTimes > 1 ? " x RepeatDataset \(repeatTimes) = \(passes) passes" : "")")
         lines.append("lr: \(lrSchedule); scaling: \(lrScaling)")

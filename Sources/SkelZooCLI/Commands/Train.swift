@@ -79,12 +79,13 @@ extension SkelZoo {
                 let resolved = try ModelArgument.resolve(model, global: global)
                 let name = resolved.entry?.name ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
                 let work = URL(fileURLWithPath: workDir ?? "work_dirs/\(name)/seed\(seed)")
+                // The GPU layout is settled before any data is read, so a --total-batch the recipe cannot split fails first.
+                let recipe = resolved.entry.map { PublishedRecipe.resolve(entry: $0, config: resolved.config) }
+                let layout = try GPUOptions.layout(gpus: gpus, totalBatch: totalBatch, recipe: recipe, config: resolved.config)
                 let data = DataResolver(root: dataRoot.map { URL(fileURLWithPath: $0) } ?? global.homeURL)
                 let files = try data.annotationFiles(for: resolved.config, entryName: resolved.entry?.name)
                 let train = try AnnotationFile.load(files.train).samples
                 let val = try AnnotationFile.load(files.val).samples
-                let recipe = resolved.entry.map { PublishedRecipe.resolve(entry: $0, config: resolved.config) }
-                let layout = try GPUOptions.layout(gpus: gpus, totalBatch: totalBatch, recipe: recipe, config: resolved.config)
                 let setup = TrainingSetup(config: resolved.config, configHash: resolved.configHash, configName: name, seed: UInt64(seed),
                                           threads: threads, workDirectory: work, resume: resume,
                                           loadFrom: loadFrom.map { URL(fileURLWithPath: $0) }, validate: runValidation,
