@@ -36,6 +36,8 @@ public struct TrainingSetup: Sendable {
     public var gpus: Int
     /// Samples per GPU per step; nil takes the config's `videos_per_gpu`.
     public var perGPUBatch: Int?
+    /// Fingerprints of the data splits, written to result.json (see ``DatasetFingerprint``).
+    public var data: [SplitFingerprint] = []
 
     public init(config: ExperimentConfig, configHash: String, configName: String, seed: UInt64, threads: Int,
                 workDirectory: URL, resume: Bool = false, loadFrom: URL? = nil, validate: Bool = true, startFresh: Bool = false,
@@ -88,9 +90,11 @@ public struct TrainingResult: Sendable, Codable {
     /// Emulated GPUs and samples per GPU per step (the total batch is their product).
     public var gpus: Int
     public var perGPUBatch: Int
+    /// The data splits the run read.
+    public var data: [SplitFingerprint]
 
     enum CodingKeys: String, CodingKey {
-        case seed, epochs, iterations, metrics, history, threads, machine, gpus
+        case seed, epochs, iterations, metrics, history, threads, machine, gpus, data
         case weightsSHA256 = "weights_sha256", configHash = "config_hash", wallSeconds = "wall_seconds", perGPUBatch = "per_gpu_batch"
     }
 }
@@ -274,7 +278,7 @@ public final class Trainer {
         let result = TrainingResult(seed: setup.seed, epochs: position.epoch, iterations: position.iteration, metrics: metrics,
                                     weightsSHA256: CheckpointIO.weightsSHA256(model), configHash: setup.configHash, history: history,
                                     threads: threads, machine: .current, wallSeconds: Date().timeIntervalSince(started),
-                                    gpus: gpus, perGPUBatch: batchSize)
+                                    gpus: gpus, perGPUBatch: batchSize, data: setup.data)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(result), to: setup.workDirectory.appending(path: "result.json"))

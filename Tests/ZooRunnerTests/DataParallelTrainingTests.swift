@@ -10,13 +10,19 @@ import ZooTestSupport
 /// `--gpus N`: emulated data-parallel training in the runner (sampler layout, bits, resume).
 @Suite struct DataParallelTrainingTests {
     static func train(gpus: Int, perGPUBatch: Int? = nil, threads: Int, directory: URL? = nil, resume: Bool = false,
-                      validate: Bool = true) throws -> DeterminismTests.Run {
+                      validate: Bool = true, withData: Bool = false) throws -> DeterminismTests.Run {
         let text = TinyConfig.text()
         let config = try TinyConfig.config(text)
-        let (train, val) = try DeterminismTests.data(config, root: Fixtures.temporaryDirectory("tiny-data"))
+        let root = Fixtures.temporaryDirectory("tiny-data")
+        let (train, val) = try DeterminismTests.data(config, root: root)
         let work = directory ?? Fixtures.temporaryDirectory("tiny-ddp")
-        let setup = TrainingSetup(config: config, configHash: Hashing.sha256(Data(text.utf8)), configName: "tiny", seed: 0,
+        var setup = TrainingSetup(config: config, configHash: Hashing.sha256(Data(text.utf8)), configName: "tiny", seed: 0,
                                   threads: threads, workDirectory: work, resume: resume, validate: validate, gpus: gpus, perGPUBatch: perGPUBatch)
+        if withData {
+            let resolver = DataResolver(root: root)
+            setup.data = try DatasetFingerprint.trainingSplits(config: config, resolver: resolver,
+                                                               files: try resolver.annotationFiles(for: config, entryName: nil), train: train, val: val)
+        }
         let result = try Trainer(setup, train: train, val: val).run()
         return DeterminismTests.Run(result: result, losses: try DeterminismTests.losses(work), directory: work)
     }

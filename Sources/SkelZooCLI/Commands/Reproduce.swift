@@ -203,6 +203,13 @@ extension SkelZoo {
             }
             var hashes: [String] = []
             var lastMetrics: [String: Double] = [:]
+            let splits: [SplitFingerprint]
+            do {
+                splits = try DatasetFingerprint.trainingSplits(config: config, resolver: data, files: files, train: train, val: val)
+            } catch {
+                return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "\(error)")
+            }
+            for warning in DatasetFingerprint.warnings(splits) { Console.info("\(entry.name): warning: \(warning)") }
             let recipe = PublishedRecipe.resolve(entry: entry, config: config)
             let gpuCount = gpus ?? recipe.defaultGPUs
             Console.info("\(entry.name): retraining on \(gpuCount) emulated GPU(s) x \(config.data.videosPerGPU)\(gpus == nil ? " (the published recipe)" : "")")
@@ -218,12 +225,13 @@ extension SkelZoo {
                 recorder.run?.batch = batch
                 do {
                     // startFresh clears the work dir under its lock: a second reproduce of this entry fails instead of deleting it.
-                    let setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: threads,
+                    var setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: threads,
                                               workDirectory: work, startFresh: true, trainSource: files.train.path, valSource: files.val.path,
                                               gpus: gpuCount)
+                    setup.data = splits
                     let result = try TrainingRunner.run(setup, train: train, val: val)
                     try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds,
-                                         gpus: result.gpus, perGPUBatch: result.perGPUBatch)
+                                         gpus: result.gpus, perGPUBatch: result.perGPUBatch, splits: result.data)
                     hashes.append(result.weightsSHA256)
                     lastMetrics = result.metrics
                 } catch {

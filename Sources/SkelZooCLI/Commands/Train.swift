@@ -86,11 +86,14 @@ extension SkelZoo {
                 let files = try data.annotationFiles(for: resolved.config, entryName: resolved.entry?.name)
                 let train = try AnnotationFile.load(files.train).samples
                 let val = try AnnotationFile.load(files.val).samples
-                let setup = TrainingSetup(config: resolved.config, configHash: resolved.configHash, configName: name, seed: UInt64(seed),
+                let splits = try DatasetFingerprint.trainingSplits(config: resolved.config, resolver: data, files: files, train: train, val: val)
+                for warning in DatasetFingerprint.warnings(splits) { Console.info("warning: \(warning)") }
+                var setup = TrainingSetup(config: resolved.config, configHash: resolved.configHash, configName: name, seed: UInt64(seed),
                                           threads: threads, workDirectory: work, resume: resume,
                                           loadFrom: loadFrom.map { URL(fileURLWithPath: $0) }, validate: runValidation,
                                           trainSource: files.train.path, valSource: files.val.path,
                                           gpus: layout.gpus, perGPUBatch: layout.perGPUBatch)
+                setup.data = splits
                 let recorder = try RunRecorder(context: resolved.context, entry: resolved.entry, mode: "train", seed: seed,
                                                threads: threads, configHash: resolved.configHash, workDir: work.path)
                 let result: TrainingResult
@@ -101,7 +104,7 @@ extension SkelZoo {
                     throw error
                 }
                 try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds,
-                                     gpus: result.gpus, perGPUBatch: result.perGPUBatch)
+                                     gpus: result.gpus, perGPUBatch: result.perGPUBatch, splits: result.data)
                 if json {
                     try Console.output(String(decoding: try Data(contentsOf: work.appending(path: "result.json")), as: UTF8.self))
                 } else {
@@ -207,7 +210,8 @@ struct RunRecorder {
     }
 
     func succeed(scores: [String: Double], weightsSHA256: String? = nil, checkpointSHA256: String? = nil,
-                 history: [EpochSummary] = [], wallSeconds: Double, gpus: Int? = nil, perGPUBatch: Int? = nil) throws {
+                 history: [EpochSummary] = [], wallSeconds: Double, gpus: Int? = nil, perGPUBatch: Int? = nil,
+                 splits: [SplitFingerprint] = []) throws {
         guard var run, let registry, let id = run.id else { return }
         run.gpus = gpus
         run.perGPUBatch = perGPUBatch
@@ -225,7 +229,9 @@ struct RunRecorder {
                 metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "val_\(name)", value: value))
             }
         }
-        try registry.finishRun(run, scores: scores, epochMetrics: metrics)
+        let splitRecords = splits.map { RunSplit(split: $0.split, file: $0.file, fileSHA256: $0.fileSHA256, fingerprint: $0.fingerprint,
+                                                 samples: $0.samples, classes: $0.classes) }
+        try registry.finishRun(run, scores: scores, epochMetrics: metrics, splits: splitRecords)
     }
 }
 
