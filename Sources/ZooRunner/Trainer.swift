@@ -5,6 +5,8 @@
 // Every random draw comes from CounterRNG keyed by (seed, stream, index); every reduction has a fixed order; a
 // checkpoint holds everything the next iteration needs. So the weights, every logged loss and every score are
 // the same bits for any thread count, and for a run killed at any point and resumed from latest.pth.
+// With `gpus` > 1 each step is MMAction2's N-GPU DDP step, emulated in this process (``DataParallel``, batches laid out by
+// ``DistributedSampler``); with 1 it is the single-process step, bit for bit.
 // The runner writes its work dir and returns values; it never touches the registry.
 import Foundation
 #if canImport(Glibc)

@@ -87,7 +87,6 @@ extension SkelZoo {
                 let train = try AnnotationFile.load(files.train).samples
                 let val = try AnnotationFile.load(files.val).samples
                 let splits = try DatasetFingerprint.trainingSplits(config: resolved.config, resolver: data, files: files, train: train, val: val)
-                for warning in DatasetFingerprint.warnings(splits) { Console.info("warning: \(warning)") }
                 var setup = TrainingSetup(config: resolved.config, configHash: resolved.configHash, configName: name, seed: UInt64(seed),
                                           threads: threads, workDirectory: work, resume: resume,
                                           loadFrom: loadFrom.map { URL(fileURLWithPath: $0) }, validate: runValidation,
@@ -105,6 +104,8 @@ extension SkelZoo {
                 }
                 try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds,
                                      gpus: result.gpus, perGPUBatch: result.perGPUBatch, splits: result.data)
+                // After the run, so that a run that cannot start says why first.
+                for warning in DatasetFingerprint.warnings(splits) { Console.info("warning: \(warning)") }
                 if json {
                     try Console.output(String(decoding: try Data(contentsOf: work.appending(path: "result.json")), as: UTF8.self))
                 } else {
