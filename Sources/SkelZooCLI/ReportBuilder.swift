@@ -2,6 +2,7 @@ import Foundation
 import ZooConfig
 import ZooRegistry
 import ZooReport
+import ZooRunner
 
 /// Reads the registry into the plain values ZooReport renders: per entry, the newest group of runs.
 enum ReportBuilder {
@@ -67,6 +68,17 @@ enum ReportBuilder {
         if let value = run.arithmetic { provenance.append(("arithmetic", value)) }
         if let value = run.kernel { provenance.append(("GEMM kernel", value)) }
         if let value = run.wallSeconds { provenance.append(("wall time", String(format: "%.1f s", value))) }
+        if let gpus = run.gpus {
+            let perGPU = run.perGPUBatch
+            provenance.append(("GPUs (emulated data parallel)", perGPU.map { "\(gpus) x \($0) = total batch \(gpus * $0)" } ?? "\(gpus)"))
+        }
+        let splits = try registry.splits(ofRun: id)
+        for split in splits {
+            provenance.append(("data \(split.split)", "\(split.samples) samples, \(split.classes) classes; file `\(URL(fileURLWithPath: split.file).lastPathComponent)` sha256 `\(split.fileSHA256)`; split fingerprint `\(split.fingerprint)`"))
+        }
+        let fingerprints = splits.map { SplitFingerprint(split: $0.split, file: $0.file, fileSHA256: $0.fileSHA256, fingerprint: $0.fingerprint,
+                                                          samples: $0.samples, classes: $0.classes) }
+        for warning in DatasetFingerprint.warnings(fingerprints) { provenance.append(("data warning", warning)) }
         return SeedResult(seed: run.seed, metrics: scores, weightsSHA256: run.weightsSHA256, curve: curve, runID: id, provenance: provenance,
                           arithmetic: run.arithmetic)
     }

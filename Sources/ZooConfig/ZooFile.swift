@@ -55,6 +55,8 @@ public struct ZooEntry: Sendable, Equatable, Codable {
     public var dataURLs: [String]
     public var notes: [String]
     public var reference: ReferenceRun?
+    /// `Recipe:` facts the metafile does not state (launcher, precision, GPUs); see ``PublishedRecipe``.
+    public var recipe: RecipeFacts?
     /// The zoo file this entry came from (its file name, e.g. `stgcn.yml`).
     public var zooFile: String
 
@@ -163,6 +165,19 @@ public struct ZooFile: Sendable, Equatable {
                                      cpu: try r.string("CPU"), isa: try r.optional("ISA")?.string(), threads: try r.int("Threads"))
             try r.finish()
         }
+        var recipe: RecipeFacts?
+        if let recipeValue = map.optional("Recipe") {
+            let r = try recipeValue.map()
+            let gpusValue = r.optional("GPUs")
+            let gpus = try gpusValue?.int()
+            if let gpus, let gpusValue, gpus < 1 { throw gpusValue.error("expected a GPU count of at least 1") }
+            let precisionValue = r.optional("Precision")
+            let precision = try precisionValue?.string()
+            if let precision, let precisionValue, !["fp32", "fp16"].contains(precision) { throw precisionValue.error("expected fp32 or fp16") }
+            recipe = RecipeFacts(gpus: gpus, launcher: try r.optional("Launcher")?.string(),
+                                 launcherSource: try r.optional("Launcher Source")?.string(), precision: precision)
+            try r.finish()
+        }
         let entry = ZooEntry(
             name: name, collection: collection, config: try map.string("Config"), metadata: metadata, scores: scores,
             weightsURL: try map.optional("Weights")?.string(), sha256Prefix: prefix?.lowercased(), sha256: sha?.lowercased(),
@@ -170,7 +185,7 @@ public struct ZooFile: Sendable, Equatable {
             trainingJSONLog: try map.optional("Training Json Log")?.string(),
             dataURLs: try map.optional("Data")?.array { v throws(ConfigError) in try v.string() } ?? [],
             notes: try map.optional("Notes")?.array { v throws(ConfigError) in try v.string() } ?? [],
-            reference: reference, zooFile: zooFile)
+            reference: reference, recipe: recipe, zooFile: zooFile)
         try map.finish()
         return entry
     }

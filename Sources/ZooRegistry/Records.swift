@@ -136,6 +136,9 @@ public struct Run: Codable, Sendable, FetchableRecord, MutablePersistableRecord 
     /// For skipped runs: why, and the command that would fix it.
     public var skipReason: String?
     public var fixCommand: String?
+    /// Retrains: emulated data-parallel GPUs and samples per GPU per step.
+    public var gpus: Int?
+    public var perGPUBatch: Int?
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
@@ -198,4 +201,35 @@ public struct EpochMetric: Codable, Sendable, FetchableRecord, PersistableRecord
         public static let runId = Column(CodingKeys.runId)
         public static let epoch = Column(CodingKeys.epoch)
     }
+}
+
+/// One data split a run read (see ZooRunner's `DatasetFingerprint`): annotation file, its sha256, the split's fingerprint.
+public struct RunSplit: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "runSplit"
+    public var id: Int64?
+    public var runId: Int64
+    /// `train`, `val` or `test`.
+    public var split: String
+    public var file: String
+    public var fileSHA256: String
+    /// SHA-256 of the split's sorted (frame_dir, label) list.
+    public var fingerprint: String
+    public var samples: Int
+    public var classes: Int
+
+    public init(runId: Int64 = 0, split: String, file: String, fileSHA256: String, fingerprint: String, samples: Int, classes: Int) {
+        self.runId = runId
+        self.split = split
+        self.file = file
+        self.fileSHA256 = fileSHA256
+        self.fingerprint = fingerprint
+        self.samples = samples
+        self.classes = classes
+    }
+
+    public enum Columns {
+        public static let runId = Column(CodingKeys.runId)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

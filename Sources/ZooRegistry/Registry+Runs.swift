@@ -23,7 +23,7 @@ extension Registry {
     /// crashed once this process has exited.
     /// - Throws: ``RegistryError``: `.diskFull` with a hint, `.fileReplaced` when the database file was deleted or
     ///   replaced since it was opened (the record would otherwise go to a file nobody can see).
-    public func finishRun(_ run: Run, scores: [String: Double], epochMetrics: [EpochMetric] = []) throws {
+    public func finishRun(_ run: Run, scores: [String: Double], epochMetrics: [EpochMetric] = [], splits: [RunSplit] = []) throws {
         do {
             try committing { db in
                 try run.update(db)
@@ -35,6 +35,11 @@ extension Registry {
                     var metric = metric
                     metric.runId = id
                     try metric.save(db)
+                }
+                for split in splits {
+                    var split = split
+                    split.runId = id
+                    try split.insert(db)
                 }
             }
         } catch let error as RegistryError where error.code == .diskFull && run.status != .failed {

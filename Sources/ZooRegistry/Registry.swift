@@ -201,6 +201,29 @@ public struct Registry: Sendable {
             }
             try db.execute(sql: "UPDATE run SET arithmetic = 'openblas/' || blasCore WHERE blasCore IS NOT NULL")
         }
+        migrator.registerMigration("v5-run-gpus") { db in
+            // Emulated data-parallel GPUs of a retrain and its per-GPU batch (the total is their product). Retrains from
+            // before ran in one process; their per-GPU batch was their config's and is not known here.
+            try db.alter(table: "run") { t in
+                t.add(column: "gpus", .integer)
+                t.add(column: "perGPUBatch", .integer)
+            }
+            try db.execute(sql: "UPDATE run SET gpus = 1 WHERE mode = 'train'")
+        }
+        migrator.registerMigration("v6-run-split") { db in
+            // The data a run read, split by split: the annotation file's sha256 and the split's fingerprint.
+            try db.create(table: "runSplit") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("runId", .integer).notNull().indexed().references("run", onDelete: .cascade)
+                t.column("split", .text).notNull()
+                t.column("file", .text).notNull()
+                t.column("fileSHA256", .text).notNull()
+                t.column("fingerprint", .text).notNull()
+                t.column("samples", .integer).notNull()
+                t.column("classes", .integer).notNull()
+                t.uniqueKey(["runId", "split"])
+            }
+        }
         return migrator
     }
 
@@ -335,6 +358,11 @@ public struct Registry: Sendable {
 
     public func scores(ofRun id: Int64) throws -> [RunScore] {
         try writer.read { db in try RunScore.filter(RunScore.Columns.runId == id).order(Column("metric")).fetchAll(db) }
+    }
+
+    /// The data splits a run recorded, in train, val, test order.
+    public func splits(ofRun id: Int64) throws -> [RunSplit] {
+        try writer.read { db in try RunSplit.filter(RunSplit.Columns.runId == id).order(Column("id")).fetchAll(db) }
     }
 
     public func epochMetrics(ofRun id: Int64) throws -> [EpochMetric] {

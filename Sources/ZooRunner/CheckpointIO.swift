@@ -19,13 +19,32 @@ public struct TrainingPosition: Sendable, Equatable, Codable {
     public var arithmetic: String? = Arithmetic.label
 }
 
+/// What a runner checkpoint holds beyond the model and optimizer: the position and the data-parallel layout.
+public struct RestoredRun: Sendable {
+    public var position: TrainingPosition
+    /// Emulated GPUs the run was trained on (1 when the checkpoint records none).
+    public var gpus: Int
+    /// Samples per GPU per step when the checkpoint records them (runs on more than one GPU, or with a batch other
+    /// than the config's); nil: the config's `videos_per_gpu`.
+    public var perGPUBatch: Int?
+    /// BN buffers of ranks 1..<gpus.
+    public var otherRankBuffers: [STGCN.Buffers]
+}
+
 public enum CheckpointIO {
+    /// The `meta` key of SkelZoo's data-parallel layout: `{world_size, per_gpu_batch, rank_buffers}`, where
+    /// `rank_buffers` is a list (ranks 1..<world_size) of OrderedDicts holding each rank's BN `running_mean`,
+    /// `running_var` and `num_batches_tracked` under their state_dict names. `state_dict` holds rank 0's, as the
+    /// checkpoint MMCV saves on rank 0 does; the other ranks' are kept here so a resumed run continues with the same
+    /// bits. MMAction2 ignores unknown meta keys, and torch.load(weights_only=True) reads plain tensors anywhere.
+    public static let dataParallelKey = "skelzoo_data_parallel"
+
     /// The checkpoint bytes for a model, its optimizer state and position.
     /// - Parameters:
     ///   - hyperparameters: the config's optimizer section; its decimal values are written as Python floats (doubles),
     ///     as torch stores them, not the float32 values ``SGD`` computes with (0.9, not 0.8999999761581421).
     public static func encode(model: STGCN, optimizer: SGD, hyperparameters: OptimizerConfig, learningRate: Double,
-                              position: TrainingPosition, configName: String) -> [UInt8] {
+                              position: TrainingPosition, configName: String, dataParallel: (DataParallel, perGPUBatch: Int)? = nil) -> [UInt8] {
         var storages: [(key: String, bytes: [UInt8])] = []
         func tensor(_ values: [Float], shape: [Int]) -> PickleOutput {
             let key = String(storages.count)
@@ -55,13 +74,32 @@ public enum CheckpointIO {
             ("maximize", .bool(false)), ("foreach", .none), ("differentiable", .bool(false)), ("fused", .none),
             ("initial_lr", .float(hyperparameters.lr)), ("params", .list((0..<paths.count).map { .int($0) })),
         ])
-        let meta: PickleOutput = .dict([
+        var metaEntries: [(String, PickleOutput)] = [
             ("epoch", .int(position.epoch)), ("iter", .int(position.iteration)), ("seed", .int(Int(truncatingIfNeeded: position.seed))),
             ("config_name", .string(configName)), ("config_hash", .string(position.configHash)),
             ("skelzoo_arithmetic", .string(position.arithmetic ?? Arithmetic.label)),
             ("skelzoo_rng", .dict([("seed", .int(Int(truncatingIfNeeded: position.seed))), ("next_epoch", .int(position.epoch)),
                                    ("next_iteration", .int(position.iteration))])),
-        ])
+        ]
+        if let (parallel, perGPUBatch) = dataParallel {
+            var ranks: [PickleOutput] = []
+            for buffers in parallel.otherRankBuffers {
+                var entries: [(String, PickleOutput)] = []
+                for (name, shape, value) in model.bufferDict(buffers) {
+                    switch value {
+                    case .floats(let values): entries.append((name, tensor(values, shape: shape)))
+                    case .int64(let count):
+                        let key = String(storages.count)
+                        storages.append((key, withUnsafeBytes(of: count.littleEndian) { Array($0) }))
+                        entries.append((name, .tensor(key: key, type: .int64, shape: [])))
+                    }
+                }
+                ranks.append(.orderedDict(entries))
+            }
+            metaEntries.append((dataParallelKey, .dict([("world_size", .int(parallel.ranks)), ("per_gpu_batch", .int(perGPUBatch)),
+                                                        ("rank_buffers", .list(ranks))])))
+        }
+        let meta: PickleOutput = .dict(metaEntries)
         let root: PickleOutput = .dict([
             ("meta", meta), ("state_dict", .orderedDict(stateDict)),
             ("optimizer", .dict([("state", .intDict(state)), ("param_groups", .list([group]))])),
@@ -77,6 +115,12 @@ public enum CheckpointIO {
     /// Reads a runner checkpoint back: weights into `model`, momentum buffers into `optimizer`, and the position.
     /// - Throws: ``RunnerError`` naming the file for anything unreadable or not matching.
     public static func restore(from url: URL, into model: inout STGCN, optimizer: inout SGD) throws -> TrainingPosition {
+        try restoreRun(from: url, into: &model, optimizer: &optimizer).position
+    }
+
+    /// Reads a runner checkpoint back with its data-parallel layout (see ``dataParallelKey``).
+    /// - Throws: ``RunnerError`` naming the file for anything unreadable or not matching.
+    public static func restoreRun(from url: URL, into model: inout STGCN, optimizer: inout SGD) throws -> RestoredRun {
         let file: TorchCheckpoint
         do { file = try TorchCheckpoint.load(contentsOf: url) } catch {
             throw RunnerError("\(url.path) is unreadable: \(error)", hint: "the file is kept; move it away to start over, or resume from an epoch_N.pth copy")
@@ -102,9 +146,32 @@ public enum CheckpointIO {
             }
             optimizer.buffers = buffers.count == paths.count ? buffers : nil
         }
-        return TrainingPosition(epoch: epoch, iteration: iteration, seed: UInt64(truncatingIfNeeded: seed), configHash: hash,
-                                arithmetic: meta["skelzoo_arithmetic"]?.string)
+        let position = TrainingPosition(epoch: epoch, iteration: iteration, seed: UInt64(truncatingIfNeeded: seed), configHash: hash,
+                                        arithmetic: meta["skelzoo_arithmetic"]?.string)
+        guard let layoutValue = meta[dataParallelKey] else {
+            return RestoredRun(position: position, gpus: 1, perGPUBatch: nil, otherRankBuffers: [])
+        }
+        guard let layout = layoutValue.dictionary, let gpus = layout["world_size"]?.int, gpus >= 1, gpus <= maxGPUs,
+              let perGPUBatch = layout["per_gpu_batch"]?.int, perGPUBatch >= 1, let ranks = layout["rank_buffers"]?.items, ranks.count == gpus - 1 else {
+            throw RunnerError("\(url.path): meta '\(dataParallelKey)' is malformed (world_size, per_gpu_batch, and one rank_buffers dict per rank after 0 expected)")
+        }
+        var others: [STGCN.Buffers] = []
+        for (index, rank) in ranks.enumerated() {
+            guard let dict = rank.dictionary else { throw RunnerError("\(url.path): rank_buffers[\(index)] is a \(rank.kind), not a dict") }
+            var stored: [(name: String, tensor: StoredTensor)] = []
+            for entry in dict.entries {
+                guard let name = entry.key.string, case .tensor(let reference) = entry.value else {
+                    throw RunnerError("\(url.path): rank_buffers[\(index)] holds a \(entry.value.kind) where a named tensor belongs")
+                }
+                do { stored.append((name, try file.tensor(reference))) } catch { throw RunnerError("\(url.path): rank \(index + 1) \(name): \(error)") }
+            }
+            do { others.append(try model.loadBuffers(stored)) } catch { throw RunnerError("\(url.path): BN buffers of GPU \(index + 1): \(error)") }
+        }
+        return RestoredRun(position: position, gpus: gpus, perGPUBatch: perGPUBatch, otherRankBuffers: others)
     }
+
+    /// The most emulated GPUs a checkpoint may declare (a bound on what a file can make the runner allocate).
+    public static let maxGPUs = 1024
 
     /// `weights_sha256`: SHA-256 over the state_dict in PyTorch's order; for each entry its name in UTF-8, one zero
     /// byte, then its values' raw little-endian bytes (float32, or int64 for `num_batches_tracked`).

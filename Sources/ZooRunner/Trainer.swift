@@ -5,6 +5,8 @@
 // Every random draw comes from CounterRNG keyed by (seed, stream, index); every reduction has a fixed order; a
 // checkpoint holds everything the next iteration needs. So the weights, every logged loss and every score are
 // the same bits for any thread count, and for a run killed at any point and resumed from latest.pth.
+// With `gpus` > 1 each step is MMAction2's N-GPU DDP step, emulated in this process (``DataParallel``, batches laid out by
+// ``DistributedSampler``); with 1 it is the single-process step, bit for bit.
 // The runner writes its work dir and returns values; it never touches the registry.
 import Foundation
 #if canImport(Glibc)
@@ -32,10 +34,19 @@ public struct TrainingSetup: Sendable {
     /// Where the train and val samples came from, for error messages.
     public var trainSource: String
     public var valSource: String
+    /// Emulated GPUs (DDP world size, see ``DataParallel``); 1 is a single process.
+    public var gpus: Int
+    /// Samples per GPU per step; nil takes the config's `videos_per_gpu`.
+    public var perGPUBatch: Int?
+    /// Fingerprints of the data splits, written to result.json (see ``DatasetFingerprint``).
+    public var data: [SplitFingerprint] = []
 
     public init(config: ExperimentConfig, configHash: String, configName: String, seed: UInt64, threads: Int,
                 workDirectory: URL, resume: Bool = false, loadFrom: URL? = nil, validate: Bool = true, startFresh: Bool = false,
-                trainSource: String = "training annotations", valSource: String = "validation annotations") {
+                trainSource: String = "training annotations", valSource: String = "validation annotations",
+                gpus: Int = 1, perGPUBatch: Int? = nil) {
+        self.gpus = gpus
+        self.perGPUBatch = perGPUBatch
         self.config = config
         self.configHash = configHash
         self.configName = configName
@@ -78,10 +89,15 @@ public struct TrainingResult: Sendable, Codable {
     public var threads: Int
     public var machine: MachineInfo
     public var wallSeconds: Double
+    /// Emulated GPUs and samples per GPU per step (the total batch is their product).
+    public var gpus: Int
+    public var perGPUBatch: Int
+    /// The data splits the run read.
+    public var data: [SplitFingerprint]
 
     enum CodingKeys: String, CodingKey {
-        case seed, epochs, iterations, metrics, history, threads, machine
-        case weightsSHA256 = "weights_sha256", configHash = "config_hash", wallSeconds = "wall_seconds"
+        case seed, epochs, iterations, metrics, history, threads, machine, gpus, data
+        case weightsSHA256 = "weights_sha256", configHash = "config_hash", wallSeconds = "wall_seconds", perGPUBatch = "per_gpu_batch"
     }
 }
 
@@ -111,6 +127,8 @@ public final class Trainer {
         valPipeline = PosePipeline(setup.config.valPipeline)
         loss = Loss(setup.config.model.loss)
         guard !train.isEmpty else { throw RunnerError("\(setup.trainSource): the training annotations hold no samples") }
+        guard setup.gpus >= 1 else { throw RunnerError("--gpus must be at least 1, got \(setup.gpus)") }
+        if let perGPU = setup.perGPUBatch, perGPU < 1 { throw RunnerError("the per-GPU batch must be at least 1, got \(perGPU)") }
         // Loss.forward indexes the logits by label; check here, before any work, naming the file and the sample.
         let classes = setup.config.model.numClasses
         for (samples, source) in [(train, setup.trainSource), (val, setup.valSource)] {
@@ -131,11 +149,14 @@ public final class Trainer {
         let threads = setup.threads
         OpenBLAS.setThreads(1)
 
+        let gpus = setup.gpus
+        let batchSize = setup.perGPUBatch ?? config.data.videosPerGPU
         var model = STGCN(STGCNConfiguration(config.model))
         var optimizer = SGD(momentum: Float(config.optimizer.momentum), weightDecay: Float(config.optimizer.weightDecay),
                             nesterov: config.optimizer.nesterov)
         var position = TrainingPosition(epoch: 0, iteration: 0, seed: setup.seed, configHash: setup.configHash)
         var history: [EpochSummary] = []
+        var parallel: DataParallel
 
         // A fresh start's weights (and a --load-from file) are ready before the work dir is touched, so a bad
         // --load-from leaves nothing behind.
@@ -151,7 +172,8 @@ public final class Trainer {
         let hasLatest = FileManager.default.fileExists(atPath: latest.path)
         if resuming {
             guard hasLatest else { throw RunnerError("\(latest.path) disappeared while this run started", hint: "run again without --resume") }
-            position = try CheckpointIO.restore(from: latest, into: &model, optimizer: &optimizer)
+            let restored = try CheckpointIO.restoreRun(from: latest, into: &model, optimizer: &optimizer)
+            position = restored.position
             guard position.configHash == setup.configHash else {
                 throw RunnerError("\(latest.path) was written with another config (hash \(position.configHash.prefix(12)), now \(setup.configHash.prefix(12)))",
                                   hint: "resume with the config it was trained with, or use a new --work-dir")
@@ -163,6 +185,12 @@ public final class Trainer {
             guard position.seed == setup.seed else {
                 throw RunnerError("\(latest.path) was trained with seed \(position.seed), not \(setup.seed)", hint: "pass --seed \(position.seed)")
             }
+            let (writtenGPUs, writtenBatch) = (restored.gpus, restored.perGPUBatch ?? config.data.videosPerGPU)
+            guard writtenGPUs == gpus && writtenBatch == batchSize else {
+                throw RunnerError("\(latest.path) was trained on \(writtenGPUs) GPU(s) x \(writtenBatch) samples, this run asks for \(gpus) x \(batchSize)",
+                                  hint: "resume with --gpus \(writtenGPUs)\(writtenBatch != config.data.videosPerGPU ? " --total-batch \(writtenGPUs * writtenBatch)" : ""), or use a new --work-dir")
+            }
+            parallel = DataParallel(ranks: gpus, otherRankBuffers: restored.otherRankBuffers)
             history = try truncateLog(toEpoch: position.epoch)
             events(.resumed(epoch: position.epoch, iteration: position.iteration))
         } else {
@@ -171,43 +199,50 @@ public final class Trainer {
                                   hint: "pass --resume to continue it, or choose another --work-dir")
             }
             try removeIfPresent(logURL)
+            // Every rank starts from the same weights and BN buffers (each loads the same checkpoint or seed).
+            parallel = DataParallel(ranks: gpus, model: model)
         }
 
-        let batchSize = config.data.videosPerGPU
         let epochLength = train.count * config.data.train.repeatTimes
-        let iterationsPerEpoch = (epochLength + batchSize - 1) / batchSize
+        let iterationsPerEpoch = DistributedSampler.iterations(epochLength: epochLength, ranks: gpus, batchSize: batchSize)
+        // Written to checkpoints only when it differs from a single process with the config's batch, so those stay as they were.
+        let recordsLayout = gpus != 1 || batchSize != config.data.videosPerGPU
         var log = try LogWriter(url: logURL)
 
         while position.epoch < config.totalEpochs {
             let epoch = position.epoch  // 0-based
             let lr = config.lrSchedule.learningRate(base: config.optimizer.lr, epoch: epoch)
             let order = CounterRNG(seed: setup.seed, stream: Streams.shuffle).substream(UInt64(epoch)).permutation(epochLength)
+            let sampler = DistributedSampler(order: order, ranks: gpus, batchSize: batchSize)
             var lossSum = 0.0, top1Sum = 0.0
             for step in 0..<iterationsPerEpoch {
-                let indices = order[step * batchSize..<min(epochLength, (step + 1) * batchSize)].map { $0 % train.count }
-                let batch = PosePipeline.collate(indices.map { pipeline.apply(train[$0]) })
-                let labels = indices.map { train[$0].label }
+                var batches: [(input: Tensor, labels: [Int])] = []
+                for rank in 0..<gpus {
+                    let indices = sampler.batch(rank: rank, step: step).map { $0 % train.count }
+                    batches.append((PosePipeline.collate(indices.map { pipeline.apply(train[$0]) }), indices.map { train[$0].label }))
+                }
+                // MMAction2 seeds every rank alike (no --diff-seed), so every rank draws the same dropout stream.
                 let dropout = CounterRNG(seed: setup.seed, stream: Streams.dropout).substream(UInt64(position.iteration))
-                let (logits, _, saved) = model.forward(batch, training: true, dropoutRNG: dropout, threads: threads)
-                let (lossValue, dLogits) = loss.forward(logits, labels: labels)
-                guard lossValue.isFinite else {
+                let result = parallel.forwardBackward(&model, batches: batches, loss: loss, dropout: { _ in dropout }, threads: threads)
+                for (rank, rankLoss) in result.losses.enumerated() where !rankLoss.isFinite {
                     let kept = position.epoch > 0 ? "\(latest.path) holds the last good epoch (\(position.epoch))"
                         : "no checkpoint was written (the first is written after epoch 1)"
-                    throw RunnerError("loss is \(lossValue) at iteration \(position.iteration + 1) (epoch \(epoch + 1), step \(step + 1)); training stopped",
+                    throw RunnerError("loss is \(rankLoss) at iteration \(position.iteration + 1) (epoch \(epoch + 1), step \(step + 1)\(gpus > 1 ? ", GPU \(rank)" : "")); training stopped",
                                       hint: "lower the learning rate (now \(config.optimizer.lr)) or check the data; \(kept)")
                 }
-                var gradients = model.zeroGradients()
-                guard let saved else { preconditionFailure("training forward keeps its state") }
-                model.backward(dLogits, saved, into: &gradients, threads: threads)
-                optimizer.step(&model, gradients, lr: Float(lr))
+                optimizer.step(&model, result.gradients, lr: Float(lr))
                 position.iteration += 1
-                let top1 = Metrics.topKAccuracy(scores: rows(logits), labels: labels, k: 1)
-                lossSum += Double(lossValue)
+                // Logged as MMCV logs a DDP run: each rank's value all-reduced to the mean over the ranks.
+                let lossValue = DataParallel.mean(result.losses.map { Double($0) })
+                let top1 = DataParallel.mean((0..<gpus).map { Metrics.topKAccuracy(scores: rows(result.logits[$0]), labels: batches[$0].labels, k: 1) })
+                lossSum += lossValue
                 top1Sum += top1
-                try log.append(["mode": "train", "epoch": epoch + 1, "iter": position.iteration, "lr": lr,
-                                "loss": Double(lossValue), "top1_acc": top1, "time": Date().timeIntervalSince(started)])
+                var line: [String: Any] = ["mode": "train", "epoch": epoch + 1, "iter": position.iteration, "lr": lr,
+                                           "loss": lossValue, "top1_acc": top1, "time": Date().timeIntervalSince(started)]
+                if gpus > 1 { line["rank_loss"] = result.losses.map { Double($0) } }
+                try log.append(line)
                 events(.iteration(epoch: epoch + 1, iteration: step + 1, ofEpoch: iterationsPerEpoch, epochLength: epochLength,
-                                  loss: Double(lossValue), learningRate: lr))
+                                  loss: lossValue, learningRate: lr))
             }
             position.epoch += 1
             var summary = EpochSummary(epoch: position.epoch, learningRate: lr, loss: lossSum / Double(iterationsPerEpoch),
@@ -217,6 +252,9 @@ public final class Trainer {
                 let evaluation = try Evaluator.evaluate(&evalModel, samples: val, pipeline: valPipeline, metrics: config.evaluation.metrics,
                                                         topk: config.evaluation.topk, batchSize: batchSize, threads: threads, source: "validation")
                 summary.validation = Dictionary(uniqueKeysWithValues: evaluation.metrics)
+                // MMCV's DistEvalHook broadcasts rank 0's BN statistics to every rank before it evaluates (rank 0's model is
+                // what the metrics above used).
+                parallel.broadcastBatchNormStatistics(from: model)
                 var line: [String: Any] = ["mode": "val", "epoch": position.epoch, "iter": position.iteration]
                 for (name, value) in evaluation.metrics { line[name] = value }
                 try log.append(line)
@@ -227,7 +265,8 @@ public final class Trainer {
             history.append(summary)
             // latest.pth every epoch (the resume point); epoch_N.pth at the config's interval and at the end.
             let bytes = Data(CheckpointIO.encode(model: model, optimizer: optimizer, hyperparameters: config.optimizer, learningRate: lr,
-                                                 position: position, configName: setup.configName))
+                                                 position: position, configName: setup.configName,
+                                                 dataParallel: recordsLayout ? (parallel, batchSize) : nil))
             if position.epoch % config.checkpointInterval == 0 || position.epoch == config.totalEpochs {
                 let file = setup.workDirectory.appending(path: "epoch_\(position.epoch).pth")
                 try AtomicFile.write(bytes, to: file)
@@ -240,7 +279,8 @@ public final class Trainer {
         let metrics = history.last(where: { $0.validation != nil })?.validation ?? [:]
         let result = TrainingResult(seed: setup.seed, epochs: position.epoch, iterations: position.iteration, metrics: metrics,
                                     weightsSHA256: CheckpointIO.weightsSHA256(model), configHash: setup.configHash, history: history,
-                                    threads: threads, machine: .current, wallSeconds: Date().timeIntervalSince(started))
+                                    threads: threads, machine: .current, wallSeconds: Date().timeIntervalSince(started),
+                                    gpus: gpus, perGPUBatch: batchSize, data: setup.data)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(result), to: setup.workDirectory.appending(path: "result.json"))

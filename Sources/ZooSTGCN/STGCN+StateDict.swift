@@ -135,3 +135,51 @@ extension STGCN {
         case int64(Int64)
     }
 }
+
+extension STGCN {
+    /// `buffers` as state_dict entries (every BN's `running_mean`, `running_var`, `num_batches_tracked`), in
+    /// state_dict order: how the BN statistics of data-parallel ranks other than 0 are written beside a checkpoint.
+    public func bufferDict(_ buffers: Buffers) -> [(name: String, shape: [Int], values: StateValue)] {
+        stateEntries.compactMap { entry in
+            switch entry.slot {
+            case .buffer(let path): (entry.name, entry.shape, .floats(buffers[keyPath: path].storage))
+            case .counter(let path): (entry.name, entry.shape, .int64(buffers[keyPath: path]))
+            case .parameter, .adjacency: nil
+            }
+        }
+    }
+
+    /// Buffers read back from ``bufferDict(_:)`` entries: every buffer key present and shaped right, nothing else.
+    public func loadBuffers(_ stored: [(name: String, tensor: StoredTensor)]) throws(StateDictError) -> Buffers {
+        var error = StateDictError()
+        var byName: [String: StoredTensor] = [:]
+        for (name, tensor) in stored { byName[name] = tensor }
+        var result = buffers
+        var consumed: Set<String> = []
+        for entry in stateEntries {
+            let isBuffer: Bool
+            switch entry.slot {
+            case .buffer, .counter: isBuffer = true
+            case .parameter, .adjacency: isBuffer = false
+            }
+            guard isBuffer else { continue }
+            guard let tensor = byName[entry.name] else {
+                error.missing.append(entry.name)
+                continue
+            }
+            consumed.insert(entry.name)
+            guard tensor.shape == entry.shape else {
+                error.misshaped.append("\(entry.name) expected \(entry.shape), found \(tensor.shape)")
+                continue
+            }
+            switch entry.slot {
+            case .buffer(let path): result[keyPath: path] = Tensor(shape: result[keyPath: path].shape, storage: tensor.floats)
+            case .counter(let path): result[keyPath: path] = tensor.integers?.first ?? Int64(tensor.floats.first ?? 0)
+            case .parameter, .adjacency: break
+            }
+        }
+        error.unexpected = stored.map(\.name).filter { !consumed.contains($0) }
+        guard error.isEmpty else { throw error }
+        return result
+    }
+}

@@ -18,6 +18,13 @@ public struct StoredTensor: Sendable, Equatable {
     public var integers: [Int64]?
 
     public var count: Int { shape.reduce(1, *) }
+
+    public init(type: ScalarType, shape: [Int], floats: [Float], integers: [Int64]?) {
+        self.type = type
+        self.shape = shape
+        self.floats = floats
+        self.integers = integers
+    }
 }
 
 public struct TorchCheckpoint: Sendable {

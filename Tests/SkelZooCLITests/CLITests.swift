@@ -286,6 +286,12 @@ import ZooTestSupport
         let details = try String(contentsOf: out.appending(path: "runs/tiny_demo.md"), encoding: .utf8)
         #expect(details.contains("weights_sha256 | `\(sha)`"))
         #expect(details.contains("| arithmetic | portable-1 |"))
+        // The recipe it ran and the data it read (issue 16): GPUs, the splits' hashes and fingerprints, the val = test warning.
+        #expect(details.contains("| GPUs (emulated data parallel) | 1 x 4 = total batch 4 |"))
+        #expect(details.contains("| data train | 96 samples, 3 classes; file `train.pkl` sha256 `"))
+        #expect(details.contains("| data test | 12 samples, 3 classes; file `val.pkl` sha256 `"))
+        #expect(details.contains("| data warning | validation and test are the same split (12 samples, fingerprint "))
+        #expect(run.stderr.contains("tiny_demo: warning: validation and test are the same split"))
         #expect(FileManager.default.fileExists(atPath: out.appending(path: "runs/tiny_demo-curves.svg").path))
         // On OpenBLAS the bits are not comparable with a portable reference, and the verdict says so.
         let openBLAS = try Fixtures.runSkelzoo(["reproduce", "--zoo", zoo.path, "--home", home, "--backend", "openblas"])

@@ -15,7 +15,8 @@ extension SkelZoo {
             --mode eval evaluates the cached checkpoint on the validation annotations; --mode train retrains with each
             seed (default: the zoo's reference seed, else 0) and evaluates; auto evaluates where the zoo gives a checkpoint
             and retrains otherwise. What cannot run here (no checkpoint, no data) is recorded as skipped with its reason and
-            the command that would fix it. Every run is recorded with its provenance; `skelzoo report` then writes the tables.
+            the command that would fix it. Retrains follow the entry's published recipe: --gpus defaults to its published
+            GPU count (`skelzoo show ENTRY` prints the recipe), emulated as MMAction2's DDP on the CPU. Every run is recorded with its provenance; `skelzoo report` then writes the tables.
             The exit code is non-zero only when something that ran did not reproduce or crashed.
 
             Examples:
@@ -44,6 +45,9 @@ extension SkelZoo {
         @Option(help: "Samples per forward pass when evaluating a checkpoint (default: the config's test batch size).")
         var batchSize: Int?
 
+        @Option(help: "Emulated GPUs for retrains (default: each entry's published GPU count, else 1).")
+        var gpus: Int?
+
         @Flag(help: "Print a JSON summary.")
         var json = false
 
@@ -52,6 +56,7 @@ extension SkelZoo {
             if let seeds, parsedSeeds(seeds) == nil { throw ValidationError("--seeds must be comma-separated integers >= 0, e.g. 0,1,2") }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+            try GPUOptions.validate(gpus: gpus, totalBatch: nil)
         }
 
         func parsedSeeds(_ text: String) -> [Int]? {
@@ -69,11 +74,13 @@ extension SkelZoo {
             var fix: String?
             var metrics: [String: Double]?
             var weightsSHA256: [String]?
+            /// Emulated GPUs of the retrains (nil for evaluations and skips).
+            var gpus: Int?
             /// Whether the verdict is a success (nil: nothing judged).
             var passes: Bool?
 
             enum CodingKeys: String, CodingKey {
-                case entry, mode, status, verdict, reason, fix, metrics, passes
+                case entry, mode, status, verdict, reason, fix, metrics, passes, gpus
                 case weightsSHA256 = "weights_sha256"
             }
         }
@@ -196,6 +203,16 @@ extension SkelZoo {
             }
             var hashes: [String] = []
             var lastMetrics: [String: Double] = [:]
+            let splits: [SplitFingerprint]
+            do {
+                splits = try DatasetFingerprint.trainingSplits(config: config, resolver: data, files: files, train: train, val: val)
+            } catch {
+                return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "\(error)")
+            }
+            for warning in DatasetFingerprint.warnings(splits) { Console.info("\(entry.name): warning: \(warning)") }
+            let recipe = PublishedRecipe.resolve(entry: entry, config: config)
+            let gpuCount = gpus ?? recipe.defaultGPUs
+            Console.info("\(entry.name): retraining on \(gpuCount) emulated GPU(s) x \(config.data.videosPerGPU)\(gpus == nil ? " (the published recipe)" : "")")
             for seed in seedList {
                 let work = context.home.appending(path: "runs/\(entry.name)/seed\(seed)")
                 do {
@@ -208,10 +225,13 @@ extension SkelZoo {
                 recorder.run?.batch = batch
                 do {
                     // startFresh clears the work dir under its lock: a second reproduce of this entry fails instead of deleting it.
-                    let setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: threads,
-                                              workDirectory: work, startFresh: true, trainSource: files.train.path, valSource: files.val.path)
+                    var setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: threads,
+                                              workDirectory: work, startFresh: true, trainSource: files.train.path, valSource: files.val.path,
+                                              gpus: gpuCount)
+                    setup.data = splits
                     let result = try TrainingRunner.run(setup, train: train, val: val)
-                    try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds)
+                    try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds,
+                                         gpus: result.gpus, perGPUBatch: result.perGPUBatch, splits: result.data)
                     hashes.append(result.weightsSHA256)
                     lastMetrics = result.metrics
                 } catch {
@@ -221,7 +241,7 @@ extension SkelZoo {
             }
             let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch)
             let (verdictText, passes) = verdict(report)
-            return Outcome(entry: entry.name, mode: "train", status: "ran", verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, passes: passes)
+            return Outcome(entry: entry.name, mode: "train", status: "ran", verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, gpus: gpuCount, passes: passes)
         }
 
         /// The entry's verdict over its primary-source metrics: the first failing one, else the first.

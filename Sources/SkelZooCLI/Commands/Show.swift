@@ -31,14 +31,16 @@ extension SkelZoo {
                 let runs = try context.registry.runs(for: zooEntry.name)
                 let state = try context.checkpointState(zooEntry)
                 let parameters = STGCNConfiguration(config.model).parameterCount
+                let recipe = PublishedRecipe.resolve(entry: zooEntry, config: config)
                 if json {
                     struct Output: Encodable {
                         var entry: ZooEntry
                         var parameterCount: Int
+                        var recipe: PublishedRecipe
                         var checkpointState: String
                         var runs: [ShownRun]
                     }
-                    try Console.output(try Console.json(Output(entry: zooEntry, parameterCount: parameters, checkpointState: state.rawValue,
+                    try Console.output(try Console.json(Output(entry: zooEntry, parameterCount: parameters, recipe: recipe, checkpointState: state.rawValue,
                                                                runs: runs.map(ShownRun.init))))
                     return
                 }
@@ -60,6 +62,9 @@ extension SkelZoo {
                     out.append("  \(score.dataset)  \(score.metric): \(score.value)\(mark)  [\(score.source)]")
                 }
                 for (index, footnote) in footnotes.enumerated() { out.append("  \(String(repeating: "*", count: index + 1)) \(footnote)") }
+                out.append("")
+                out.append("Published recipe:")
+                out.append(contentsOf: recipe.lines.map { "  " + $0 })
                 out.append("")
                 out.append("Config: \(zooEntry.config)")
                 out.append(contentsOf: ConfigSummary.lines(config).map { "  " + $0 })
@@ -89,7 +94,8 @@ extension SkelZoo {
                     for run in runs {
                         let scores = try context.registry.scores(ofRun: run.id ?? 0)
                             .map { "\($0.metric)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
-                        out.append("  #\(run.id ?? 0) \(run.mode) seed=\(run.seed.map(String.init) ?? "-") \(run.displayStatus) \(scores)")
+                        let layout = run.gpus.map { gpus in " gpus=\(gpus)\(run.perGPUBatch.map { "x\($0)" } ?? "")" } ?? ""
+                        out.append("  #\(run.id ?? 0) \(run.mode) seed=\(run.seed.map(String.init) ?? "-")\(layout) \(run.displayStatus) \(scores)")
                     }
                 }
                 try Console.output(out.joined(separator: "\n"))
