@@ -67,6 +67,10 @@ enum ReportBuilder {
         if let value = run.arithmetic { provenance.append(("arithmetic", value)) }
         if let value = run.kernel { provenance.append(("GEMM kernel", value)) }
         if let value = run.wallSeconds { provenance.append(("wall time", String(format: "%.1f s", value))) }
+        if let value = run.executor { provenance.append(("executor", value)) }
+        if let job = run.jobId { provenance.append(("Slurm job", run.arrayTaskId.map { "\(job)_\($0)" } ?? job)) }
+        if let value = run.node { provenance.append(("node", value)) }
+        if let value = run.slurmState { provenance.append(("Slurm state", value)) }
         return SeedResult(seed: run.seed, metrics: scores, weightsSHA256: run.weightsSHA256, curve: curve, runID: id, provenance: provenance,
                           arithmetic: run.arithmetic)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZooConfig
+import ZooHarness
 import ZooPose
 import ZooRegistry
 import ZooRunner
@@ -165,15 +166,7 @@ struct RunRecorder {
         run.wallSeconds = wallSeconds
         run.weightsSHA256 = weightsSHA256
         if let checkpointSHA256 { run.checkpointSHA256 = checkpointSHA256 }
-        var metrics: [EpochMetric] = []
-        for summary in history {
-            metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "loss", value: summary.loss))
-            metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "lr", value: summary.learningRate))
-            metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "train_top1_acc", value: summary.trainTop1))
-            for (name, value) in summary.validation ?? [:] {
-                metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "val_\(name)", value: value))
-            }
-        }
+        let metrics = Collector.epochMetrics(history, runId: id)
         try registry.finishRun(run, scores: scores, epochMetrics: metrics)
     }
 }
