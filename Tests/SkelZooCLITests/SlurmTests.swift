@@ -72,6 +72,38 @@ enum LocalSlurm {
         #expect(details.contains("| executor | slurm |") && details.contains("| node | localnode |") && details.contains("| Slurm state | COMPLETED |"), "\(details)")
     }
 
+    @Test func aRequeuedTaskResumesFromLatestAndStillGivesTheReferenceBits() throws {
+        let dir = Fixtures.temporaryDirectory("slurm-requeue")
+        let (sha, top1) = try ReproduceCommandTests.referenceRun(dir)
+        let zoo = try ReproduceCommandTests.zoo(in: dir, reference: sha, top1: top1)
+        let home = dir.appending(path: "home").path
+        let shared = dir.appending(path: "shared")
+        let run = try Fixtures.runSkelzoo(["reproduce", "--zoo", zoo.path, "--home", home, "--mode", "train", "--seeds", "3",
+                                           "--executor", "slurm", "--shared-dir", shared.path, "--cpus-per-task", "1"], environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let submission = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: shared.appending(path: "submission.json"))) as? [String: Any])
+        let job = try #require(submission["job_id"] as? String)
+        let work = shared.appending(path: "work/0-tiny_demo-train-seed3")
+        // Requeued mid-run once epoch 1's latest.pth is there, as a preemption would.
+        var deadline = Date().addingTimeInterval(300)
+        while Date() < deadline && !FileManager.default.fileExists(atPath: work.appending(path: "latest.pth").path) { usleep(100_000) }
+        #expect(!FileManager.default.fileExists(atPath: work.appending(path: "result.json").path), "the task finished before it could be requeued")
+        #expect(try LocalSlurm.run(["scontrol", "requeue", "\(job)_0"], conf: conf).status == 0)
+        // Slurm holds a requeued task back (BeginTime, about two minutes); let it start now.
+        deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, (try LocalSlurm.run(["scontrol", "update", "JobId=\(job)_0", "StartTime=now"], conf: conf)).status != 0 { usleep(500_000) }
+        deadline = Date().addingTimeInterval(600)
+        while Date() < deadline, let live = try? LocalSlurm.run(["squeue", "-h", "-r", "-j", job], conf: conf), !live.stdout.isEmpty { usleep(500_000) }
+        let collect = try Fixtures.runSkelzoo(["collect", shared.path, "--zoo", zoo.path, "--home", home], environment: environment)
+        #expect(collect.status == 0, "\(collect.stdout)\n\(collect.stderr)")
+        #expect(collect.stdout.contains("task 0 tiny_demo train seed 3: recorded, succeeded"))
+        #expect(collect.stdout.contains("tiny_demo: reproduces bit-for-bit"), "\(collect.stdout)")
+        let attempt = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: work.appending(path: "task.json"))) as? [String: Any])
+        #expect(attempt["attempts"] as? Int == 2 && attempt["restart_count"] as? Int == 1, "\(attempt)")
+        let log = try String(contentsOf: shared.appending(path: "logs/\(job)_0.out"), encoding: .utf8)
+        #expect(log.contains("resuming \(work.path) after epoch"), "\(log)")
+    }
+
     @Test func aCancelledTaskIsRecordedFailedWithItsState() throws {
         let dir = Fixtures.temporaryDirectory("slurm-cancel")
         let zoo = try ReproduceCommandTests.zoo(in: dir, reference: nil, top1: "50.00")
