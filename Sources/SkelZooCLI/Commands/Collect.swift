@@ -88,7 +88,9 @@ extension SkelZoo {
                 let report = try ReportBuilder.entry(entry, registry: context.registry, batch: plan.batch)
                 let (verdict, passes) = Reproduce.verdict(report)
                 if passes == false { failed = true }
-                if case .failed(let message) = report.state {
+                if case .notRun = report.state {
+                    verdicts.append(EntryVerdict(entry: task.entry, verdict: "nothing collected yet", passes: nil))
+                } else if case .failed(let message) = report.state {
                     verdicts.append(EntryVerdict(entry: task.entry, verdict: "failed: \(message.split(separator: "\n").first ?? "")", passes: false))
                     failed = true
                 } else {
