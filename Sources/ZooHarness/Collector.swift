@@ -64,19 +64,20 @@ public enum Collector {
     ///   - submission: the array's job id; nil when never submitted (then only tasks with a result are collected).
     ///   - live: tasks squeue still lists (not collected now).
     ///   - final: last known Slurm states (sacct or scontrol), for node, state and exit code.
+    ///   - offline: Slurm was not asked (`collect --offline`): a task without a result may still be running, so it waits.
     /// - Throws: ``RegistryError`` when the registry cannot be written, ``HarnessError`` for an unreadable attempt record.
     public static func collect(plan: TaskPlan, registry: Registry, submission: Submission?, live: [Int: SlurmTaskState],
-                               final: [Int: SlurmTaskState], now: Date = Date()) throws -> Summary {
+                               final: [Int: SlurmTaskState], offline: Bool = false, now: Date = Date()) throws -> Summary {
         var summary = Summary()
         for task in plan.tasks {
             summary.outcomes.append((task, try collect(task, plan: plan, registry: registry, submission: submission,
-                                                       live: live[task.index], final: final[task.index], now: now)))
+                                                       live: live[task.index], final: final[task.index], offline: offline, now: now)))
         }
         return summary
     }
 
     static func collect(_ task: PlanTask, plan: TaskPlan, registry: Registry, submission: Submission?, live: SlurmTaskState?,
-                        final: SlurmTaskState?, now: Date) throws -> TaskOutcome {
+                        final: SlurmTaskState?, offline: Bool, now: Date) throws -> TaskOutcome {
         let existing = try registry.collectedRun(batch: plan.batch, arrayTaskId: task.index)
         if existing?.status == .succeeded { return .alreadyCollected }
         if let live, !live.isTerminal { return .notFinished(state: live.state) }
@@ -112,6 +113,7 @@ public enum Collector {
             _ = try registry.recordCollectedRun(run, scores: result.metrics, epochMetrics: epochMetrics(result.history ?? []))
             return .recordedSucceeded
         }
+        if offline { return .notFinished(state: submission == nil ? "not submitted" : "no result yet; Slurm not asked (--offline)") }
         // No result: finished only when Slurm says so, or when the array was submitted and squeue no longer lists the task.
         let state: String
         if let final, final.isTerminal {

@@ -125,3 +125,13 @@ import ZooTestSupport
         #expect(message.contains("\(plan.tasks[0].workDir)/result.json: field 'config_hash' is ffffffffffff…"), "\(message)")
     }
 }
+
+extension CollectorTests {
+    @Test func offlineATaskWithoutAResultWaitsEvenWhenSubmitted() throws {
+        let (plan, registry, submission) = try Self.given(seeds: [0, 1])
+        try Self.fabricateResult(plan.tasks[1], weights: String(repeating: "e", count: 64))
+        let summary = try Collector.collect(plan: plan, registry: registry, submission: submission, live: [:], final: [:], offline: true)
+        #expect(summary.outcomes.map(\.outcome) == [.notFinished(state: "no result yet; Slurm not asked (--offline)"), .recordedSucceeded])
+        #expect(try registry.allRuns().map(\.arrayTaskId) == [1])
+    }
+}

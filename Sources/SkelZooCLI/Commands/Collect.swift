@@ -65,8 +65,8 @@ extension SkelZoo {
                 final = try commands.final(job: submission.jobId)
             }
             // Offline, a task without a result is not known to be finished: it is left for a later collect.
-            let summary = try Collector.collect(plan: plan, registry: context.registry, submission: commands == nil ? nil : submission,
-                                                live: live, final: final)
+            let summary = try Collector.collect(plan: plan, registry: context.registry, submission: submission,
+                                                live: live, final: final, offline: commands == nil)
             var lines: [Line] = []
             var failed = false
             for (task, outcome) in summary.outcomes {
