@@ -104,13 +104,14 @@ public struct SlurmCommands: Sendable {
 
     /// The tasks' last known states: sacct when accounting answers, else scontrol; empty when neither knows the job.
     public func final(job: String) throws -> [Int: SlurmTaskState] {
+        // sacct is optional: a cluster without accounting may not have it, or answers "accounting storage is disabled".
         if let result = try? run(["sacct", "-n", "-P", "-X", "-j", job, "-o", "JobID,State,NodeList,ExitCode"]), result.status == 0 {
             let states = SlurmQuery.parseSacct(result.stdout, arrayJobId: job)
             if !states.isEmpty { return states }
         }
-        // No accounting storage (sacct fails or knows nothing): the controller's memory of recent jobs.
-        guard let result = try? run(["scontrol", "-o", "show", "job", job]), result.status == 0 else { return [:] }
-        return SlurmQuery.parseScontrol(result.stdout, arrayJobId: job)
+        // No accounting storage (sacct missing, disabled or knowing nothing): the controller's memory of recent jobs.
+        // A job it has forgotten (MinJobAge) is no state at all; any other failure is an error, not "unknown".
+        return SlurmQuery.parseScontrol(try checked(["scontrol", "-o", "show", "job", job], allowInvalidJob: true), arrayJobId: job)
     }
 
     func checked(_ arguments: [String], allowInvalidJob: Bool = false) throws -> String {

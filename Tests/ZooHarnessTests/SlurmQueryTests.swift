@@ -58,3 +58,18 @@ import ZooHarness
         #expect(try commands.final(job: "12") == [0: .init(index: 0, state: "TIMEOUT", node: "n1", exitCode: "0:15")])
     }
 }
+
+extension SlurmQueryTests {
+    @Test func aControllerThatDoesNotAnswerIsAnErrorNotAnUnknownState() throws {
+        let down = SlurmCommands { arguments in
+            arguments[0] == "sacct" ? (1, "", "sacct: error: accounting storage is disabled\n")
+                : (1, "", "slurm_load_jobs error: Unable to contact slurm controller (connect failure)\n")
+        }
+        let error = #expect(throws: HarnessError.self) { try down.final(job: "12") }
+        #expect(error?.message.contains("Unable to contact slurm controller") == true)
+        let forgotten = SlurmCommands { arguments in
+            arguments[0] == "sacct" ? (1, "", "") : (1, "", "slurm_load_jobs error: Invalid job id specified\n")
+        }
+        #expect(try forgotten.final(job: "12").isEmpty)
+    }
+}
