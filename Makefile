@@ -3,7 +3,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libopenblas-dev
 BIN := .build/release/skelzoo
 
-.PHONY: run test deps build bench fuzz
+.PHONY: run test test-slurm deps build bench fuzz
 
 # Installs the system libraries when missing (apt-get as root; otherwise says what to install).
 deps:
@@ -31,6 +31,11 @@ run: build
 
 test: deps
 	$(SWIFT) test
+
+# The Slurm end-to-end tests on a local single-node cluster (root, Debian): up, the tests, down (also on failure).
+test-slurm: deps
+	scripts/slurm-local.sh up
+	SLURM_CONF=/tmp/skelzoo-slurm/slurm.conf $(SWIFT) test --filter 'Slurm|ZooHarnessTests'; status=$$?; scripts/slurm-local.sh down; exit $$status
 
 # GEMM shapes for every ISA the CPU has (each against OpenBLAS at its native core, in the same run); the network at
 # T=100 and T=300, 1 and 2 threads, eval and train; then the OpenBLAS backend at T=100 for the portable/OpenBLAS ratio.

@@ -40,11 +40,13 @@ let package = Package(
         .target(name: "ZooConfig", dependencies: ["Yams"], plugins: ["EmbedZooPlugin"]),
         .target(name: "ZooRegistry", dependencies: ["ZooConfig", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ZooRunner", dependencies: ["ZooTensor", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooConfig", .product(name: "Crypto", package: "swift-crypto")]),
+        // Plans, tasks, sbatch scripts and collect: runs executed elsewhere (Slurm) and imported into the registry.
+        .target(name: "ZooHarness", dependencies: ["ZooRunner", "ZooRegistry", "ZooConfig", "ZooPose", "ZooSTGCN", "ZooTorch", "ZooTensor"]),
         .target(name: "ZooReport"),
         .executableTarget(
             name: "SkelZooCLI",
             dependencies: [
-                "ZooConfig", "ZooFetch", "ZooRegistry", "ZooReport", "ZooRunner", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooTensor",
+                "ZooConfig", "ZooFetch", "ZooHarness", "ZooRegistry", "ZooReport", "ZooRunner", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "ZooRunnerTests", dependencies: ["ZooRunner", "ZooSTGCN", "ZooPose", "ZooConfig", "ZooTensor", "ZooTestSupport"]),
+        .testTarget(name: "ZooHarnessTests", dependencies: ["ZooHarness", "ZooRegistry", "ZooRunner", "ZooConfig", "ZooTestSupport"]),
         .testTarget(name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooTestSupport"]),
         .testTarget(name: "ZooSTGCNTests", dependencies: ["ZooSTGCN", "ZooTorch", "ZooTensor", "ZooTestSupport"]),
     ]

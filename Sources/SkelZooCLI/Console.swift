@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZooConfig
+import ZooHarness
 import ZooRegistry
 import ZooRunner
 
@@ -60,6 +61,9 @@ enum Console {
             printError(error.description)
             throw ExitCode.failure
         } catch let error as RunnerError {
+            printError(error.message, hint: error.hint)
+            throw ExitCode.failure
+        } catch let error as HarnessError {
             printError(error.message, hint: error.hint)
             throw ExitCode.failure
         } catch let error as CLIError {

@@ -79,6 +79,10 @@ enum ReportBuilder {
         let fingerprints = splits.map { SplitFingerprint(split: $0.split, file: $0.file, fileSHA256: $0.fileSHA256, fingerprint: $0.fingerprint,
                                                           samples: $0.samples, classes: $0.classes) }
         for warning in DatasetFingerprint.warnings(fingerprints) { provenance.append(("data warning", warning)) }
+        if let value = run.executor { provenance.append(("executor", value)) }
+        if let job = run.jobId { provenance.append(("Slurm job", run.arrayTaskId.map { "\(job)_\($0)" } ?? job)) }
+        if let value = run.node { provenance.append(("node", value)) }
+        if let value = run.slurmState { provenance.append(("Slurm state", value)) }
         return SeedResult(seed: run.seed, metrics: scores, weightsSHA256: run.weightsSHA256, curve: curve, runID: id, provenance: provenance,
                           arithmetic: run.arithmetic)
     }

@@ -139,11 +139,20 @@ public struct Run: Codable, Sendable, FetchableRecord, MutablePersistableRecord 
     /// Retrains: emulated data-parallel GPUs and samples per GPU per step.
     public var gpus: Int?
     public var perGPUBatch: Int?
+    /// Where it ran: nil or `local` for a run recorded by the process that ran it, `slurm` for one imported by `collect`.
+    public var executor: String?
+    /// For a Slurm task: the array's job id, the task's index in the array (its plan index), the node and the final Slurm state.
+    public var jobId: String?
+    public var arrayTaskId: Int?
+    public var node: String?
+    public var slurmState: String?
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
         public static let entryName = Column(CodingKeys.entryName)
         public static let startedAt = Column(CodingKeys.startedAt)
+        public static let batch = Column(CodingKeys.batch)
+        public static let arrayTaskId = Column(CodingKeys.arrayTaskId)
     }
 
     public init(entryName: String, mode: String, seed: Int? = nil, status: Status = .running, startedAt: Date = Date()) {

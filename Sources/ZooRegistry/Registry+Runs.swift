@@ -96,3 +96,42 @@ struct FileIdentity: Equatable, Sendable {
         inode = UInt64(info.st_ino)
     }
 }
+
+// MARK: - Runs imported from an executor
+
+extension Registry {
+    /// The run recorded for array task `index` of reproduce batch `batch`, if `collect` has recorded it.
+    public func collectedRun(batch: String, arrayTaskId index: Int) throws -> Run? {
+        try writer.read { db in
+            try Run.filter(Run.Columns.batch == batch && Run.Columns.arrayTaskId == index).fetchOne(db)
+        }
+    }
+
+    /// Records a finished run (imported from a result file) with its scores and per-epoch metrics in one transaction;
+    /// an existing record of the same (batch, array task) is replaced in place (a failed task that succeeded on a later
+    /// collect after a requeue). Returns the run with its id.
+    public func recordCollectedRun(_ run: Run, scores: [String: Double], epochMetrics: [EpochMetric] = []) throws -> Run {
+        try committing { db in
+            var run = run
+            if let batch = run.batch, let index = run.arrayTaskId,
+               let existing = try Run.filter(Run.Columns.batch == batch && Run.Columns.arrayTaskId == index).fetchOne(db) {
+                run.id = existing.id
+                try RunScore.filter(RunScore.Columns.runId == existing.id).deleteAll(db)
+                try EpochMetric.filter(EpochMetric.Columns.runId == existing.id).deleteAll(db)
+                try run.update(db)
+            } else {
+                try run.insert(db)
+            }
+            guard let id = run.id else { return run }
+            for (metric, value) in scores.sorted(by: { $0.key < $1.key }) {
+                try RunScore(runId: id, metric: metric, value: value).insert(db)
+            }
+            for metric in epochMetrics {
+                var metric = metric
+                metric.runId = id
+                try metric.insert(db)
+            }
+            return run
+        }
+    }
+}

@@ -224,6 +224,18 @@ public struct Registry: Sendable {
                 t.uniqueKey(["runId", "split"])
             }
         }
+        migrator.registerMigration("v7-run-executor") { db in
+            // Runs imported by `collect` from a Slurm array: the executor, job and array task, node and final Slurm
+            // state. One record per (batch, array task): collecting twice records nothing new.
+            try db.alter(table: "run") { t in
+                t.add(column: "executor", .text)
+                t.add(column: "jobId", .text)
+                t.add(column: "arrayTaskId", .integer)
+                t.add(column: "node", .text)
+                t.add(column: "slurmState", .text)
+            }
+            try db.execute(sql: "CREATE UNIQUE INDEX run_batch_arrayTaskId ON run(batch, arrayTaskId) WHERE arrayTaskId IS NOT NULL")
+        }
         return migrator
     }
 

@@ -23,6 +23,10 @@ extension SkelZoo {
               skelzoo reproduce --zoo zoo/demo.yml
               skelzoo reproduce demo_stgcn_coco2d_ce --seeds 0,1,2
               skelzoo reproduce stgcn_80e_babel60 --mode eval --json
+              skelzoo reproduce --zoo zoo/demo.yml --mode train --seeds 0,1 --executor slurm --shared-dir /shared/sz --wait
+
+            With --executor slurm the runs become one Slurm job array (see `skelzoo collect --help` and README "On a Slurm
+            cluster"): the plan, data, checkpoints and work dirs go into --shared-dir; the registry stays here.
             """)
 
         @OptionGroup var global: GlobalOptions
@@ -51,12 +55,23 @@ extension SkelZoo {
         @Flag(help: "Print a JSON summary.")
         var json = false
 
+        @Option(help: "Where runs execute: local (here, one after another) or slurm (a job array; needs --shared-dir).")
+        var executor: String = "local"
+
+        @OptionGroup(title: "Slurm executor") var slurm: SlurmExecutorOptions
+
         func validate() throws {
             guard ["eval", "train", "auto"].contains(mode) else { throw ValidationError("--mode must be eval, train or auto") }
             if let seeds, parsedSeeds(seeds) == nil { throw ValidationError("--seeds must be comma-separated integers >= 0, e.g. 0,1,2") }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
             try GPUOptions.validate(gpus: gpus, totalBatch: nil)
+            guard ["local", "slurm"].contains(executor) else { throw ValidationError("--executor must be local or slurm") }
+            if executor == "slurm" {
+                try slurm.validate(forSlurm: true)
+            } else {
+                try slurm.validate(forSlurm: false)
+            }
         }
 
         func parsedSeeds(_ text: String) -> [Int]? {
@@ -86,19 +101,12 @@ extension SkelZoo {
         }
 
         func run() throws {
+            if executor == "slurm" { return try runOnSlurm() }
             var failedAny = false
             try Console.run {
                 try global.applyArithmetic()
                 let context = try ZooContext(global)
-                let chosen: [ZooEntry]
-                if !entries.isEmpty {
-                    chosen = try entries.map { try context.entry(named: $0) }
-                } else if !global.zoo.isEmpty {
-                    let given = Set(context.sources.files.filter { $0.root != nil }.map(\.name))
-                    chosen = context.files.filter { given.contains($0.name) }.flatMap(\.entries)
-                } else {
-                    chosen = context.files.flatMap(\.entries)
-                }
+                let chosen = try chosenEntries(context)
                 let batch = UUID().uuidString
                 var outcomes: [Outcome] = []
                 for (index, entry) in chosen.enumerated() {
@@ -122,6 +130,16 @@ extension SkelZoo {
                 }
             }
             if failedAny { throw ExitCode(1) }
+        }
+
+        /// The entries named, else those of the --zoo files, else the whole zoo.
+        func chosenEntries(_ context: ZooContext) throws -> [ZooEntry] {
+            if !entries.isEmpty { return try entries.map { try context.entry(named: $0) } }
+            if !global.zoo.isEmpty {
+                let given = Set(context.sources.files.filter { $0.root != nil }.map(\.name))
+                return context.files.filter { given.contains($0.name) }.flatMap(\.entries)
+            }
+            return context.files.flatMap(\.entries)
         }
 
         func reproduce(_ entry: ZooEntry, context: ZooContext, batch: String) throws -> Outcome {
@@ -175,7 +193,7 @@ extension SkelZoo {
                     let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
                     try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
                     let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch)
-                    let (text, passes) = verdict(report)
+                    let (text, passes) = Self.verdict(report)
                     return Outcome(entry: entry.name, mode: "eval", status: "ran", verdict: text, metrics: metrics, passes: passes)
                 } catch {
                     recorder.fail(error)
@@ -240,12 +258,12 @@ extension SkelZoo {
                 }
             }
             let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch)
-            let (verdictText, passes) = verdict(report)
+            let (verdictText, passes) = Self.verdict(report)
             return Outcome(entry: entry.name, mode: "train", status: "ran", verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, gpus: gpuCount, passes: passes)
         }
 
         /// The entry's verdict over its primary-source metrics: the first failing one, else the first.
-        func verdict(_ entry: ReportEntry) -> (text: String, passes: Bool?) {
+        static func verdict(_ entry: ReportEntry) -> (text: String, passes: Bool?) {
             let primary = entry.scores.first?.source
             let cells = entry.scores.filter { $0.source == primary }.map { MarkdownReport.cells(entry, $0) }.filter { $0.passes != nil }
             guard let chosen = cells.first(where: { $0.passes == false }) ?? cells.first else { return ("-", nil) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZooConfig
+import ZooHarness
 import ZooPose
 import ZooRegistry
 import ZooRunner
@@ -139,19 +140,6 @@ enum ModelArgument {
 
     /// Builds the config's model and loads the checkpoint's weights into it.
     static func loadModel(_ config: ExperimentConfig, checkpoint: URL) throws -> STGCN {
-        try InputFile.requireRegularFile(checkpoint, role: "checkpoint")
-        var model = STGCN(STGCNConfiguration(config.model))
-        let file: TorchCheckpoint
-        do {
-            file = try TorchCheckpoint.load(contentsOf: checkpoint)
-        } catch {
-            throw CLIError("\(checkpoint.path): \(error)", hint: "is this a complete .pth file? try downloading it again")
-        }
-        do {
-            try model.load(stateDict: try file.stateDict())
-        } catch {
-            throw CLIError("\(checkpoint.path): \(error)", hint: "check that the config (\(config.source)) matches the checkpoint")
-        }
-        return model
+        try TaskRunner.loadModel(config, checkpoint: checkpoint)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZooConfig
+import ZooHarness
 import ZooPose
 import ZooRegistry
 import ZooRunner
@@ -221,15 +222,7 @@ struct RunRecorder {
         run.wallSeconds = wallSeconds
         run.weightsSHA256 = weightsSHA256
         if let checkpointSHA256 { run.checkpointSHA256 = checkpointSHA256 }
-        var metrics: [EpochMetric] = []
-        for summary in history {
-            metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "loss", value: summary.loss))
-            metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "lr", value: summary.learningRate))
-            metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "train_top1_acc", value: summary.trainTop1))
-            for (name, value) in summary.validation ?? [:] {
-                metrics.append(EpochMetric(runId: id, epoch: summary.epoch, metric: "val_\(name)", value: value))
-            }
-        }
+        let metrics = Collector.epochMetrics(history, runId: id)
         let splitRecords = splits.map { RunSplit(split: $0.split, file: $0.file, fileSHA256: $0.fileSHA256, fingerprint: $0.fingerprint,
                                                  samples: $0.samples, classes: $0.classes) }
         try registry.finishRun(run, scores: scores, epochMetrics: metrics, splits: splitRecords)

@@ -1,9 +1,9 @@
 import Foundation
-import ZooConfig
 
-/// A tiny ST-GCN on synthetic COCO data: seconds per run even in a debug build.
-enum TinyConfig {
-    static func text(classes: Int = 4, train: Int = 48, val: Int = 24, frames: Int = 16, epochs: Int = 3, channels: String = "[8, 8, 16]",
+/// A tiny ST-GCN on synthetic COCO data: seconds per run even in a debug build. Shared by the runner, harness and CLI
+/// tests (`config()`, which parses it, lives beside the tests that import ZooConfig).
+public enum TinyConfig {
+    public static func text(classes: Int = 4, train: Int = 48, val: Int = 24, frames: Int = 16, epochs: Int = 3, channels: String = "[8, 8, 16]",
                      strides: String = "[1, 2, 1]", lr: Double = 0.03, dropout: Double = 0.2, steps: String = "[2]", seed: Int = 0) -> String {
         let last = channels.split(separator: ",").last!.trimmingCharacters(in: CharacterSet(charactersIn: " ]"))
         return """
@@ -48,9 +48,5 @@ enum TinyConfig {
         resume_from: null
 
         """
-    }
-
-    static func config(_ text: String = text()) throws -> ExperimentConfig {
-        try ExperimentConfig.parse(text, file: "tiny.yml")
     }
 }
