@@ -20,18 +20,7 @@ enum LocalSlurm {
     static let skipReason: Comment = "no Slurm answers here (slurmctld not running): start one with `scripts/slurm-local.sh up` (root, Debian) to run this test"
 
     static func run(_ arguments: [String], conf: String) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["SLURM_CONF": conf]) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        try Fixtures.run(URL(fileURLWithPath: "/usr/bin/env"), arguments, environment: ["SLURM_CONF": conf])
     }
 }
 

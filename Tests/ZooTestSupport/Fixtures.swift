@@ -23,8 +23,13 @@ public enum Fixtures {
 
     /// Runs `skelzoo` with arguments and environment additions; returns exit status, stdout and stderr.
     public static func runSkelzoo(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        try run(skelzooBinary, arguments, environment: environment, currentDirectory: currentDirectory)
+    }
+
+    /// Runs `executable` with arguments and environment additions to the end; returns exit status, stdout and stderr.
+    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = skelzooBinary
+        process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
