@@ -68,7 +68,7 @@ public enum Training {
 }
 
 /// `skelzoo test`: evaluates a checkpoint on annotations, recorded in the registry for a zoo entry.
-public enum Testing {
+public enum CheckpointTest {
     public struct Request {
         public var model: ModelArgument.Resolved
         public var checkpoint: URL

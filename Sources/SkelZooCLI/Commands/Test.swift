@@ -56,10 +56,10 @@ extension SkelZoo {
             try Console.run {
                 try global.applyArithmetic()
                 let resolved = try ModelArgument.resolve(model, context: global.context)
-                let request = Testing.Request(model: resolved, checkpoint: URL(fileURLWithPath: checkpoint), annotations: URL(fileURLWithPath: annFile),
+                let request = CheckpointTest.Request(model: resolved, checkpoint: URL(fileURLWithPath: checkpoint), annotations: URL(fileURLWithPath: annFile),
                                               split: split, metrics: eval, batchSize: batchSize, threads: threading.threads,
                                               out: out.map { URL(fileURLWithPath: $0) })
-                let metrics = try Testing.run(request, log: Console.log)
+                let metrics = try CheckpointTest.run(request, log: Console.log)
                 if json {
                     try Console.output(try Console.json(Dictionary(uniqueKeysWithValues: metrics.map { ($0.name, $0.value) })))
                 } else {
