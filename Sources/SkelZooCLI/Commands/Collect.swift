@@ -50,12 +50,6 @@ extension SkelZoo {
             var state: String?
         }
 
-        struct EntryVerdict: Encodable {
-            var entry: String
-            var verdict: String
-            var passes: Bool?
-        }
-
         /// Collects and prints what it did and each entry's verdict; returns whether something failed or did not reproduce.
         static func collectAndPrint(plan: TaskPlan, context: ZooContext, commands: SlurmCommands?, json: Bool) throws -> Bool {
             let submission = try Submission.load(in: plan.sharedURL)
@@ -81,24 +75,10 @@ extension SkelZoo {
                 }
                 lines.append(Line(index: task.index, entry: task.entry, mode: task.mode, seed: task.seed, outcome: text, state: state))
             }
-            var verdicts: [EntryVerdict] = []
-            var seen: Set<String> = []
-            for task in plan.tasks where seen.insert(task.entry).inserted {
-                let entry = try context.entry(named: task.entry)
-                let report = try ReportBuilder.entry(entry, registry: context.registry, batch: plan.batch)
-                let (verdict, passes) = ReportBuilder.verdict(report)
-                if passes == false { failed = true }
-                if case .notRun = report.state {
-                    verdicts.append(EntryVerdict(entry: task.entry, verdict: "nothing collected yet", passes: nil))
-                } else if case .failed(let message) = report.state {
-                    verdicts.append(EntryVerdict(entry: task.entry, verdict: "failed: \(message.split(separator: "\n").first ?? "")", passes: false))
-                    failed = true
-                } else {
-                    verdicts.append(EntryVerdict(entry: task.entry, verdict: verdict, passes: passes))
-                }
-            }
+            let verdicts = try Collector.verdicts(plan: plan, context: context)
+            if verdicts.contains(where: { $0.passes == false }) { failed = true }
             if json {
-                struct Output: Encodable { var tasks: [Line]; var entries: [EntryVerdict]; var notFinished: Int }
+                struct Output: Encodable { var tasks: [Line]; var entries: [Collector.EntryVerdict]; var notFinished: Int }
                 try Console.output(try Console.json(Output(tasks: lines, entries: verdicts, notFinished: summary.notFinished)))
             } else {
                 for line in lines {
