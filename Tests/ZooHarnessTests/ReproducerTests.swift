@@ -24,7 +24,7 @@ import ZooTestSupport
               - {Dataset: Synthetic, Task: Skeleton-based Action Recognition, Source: reference run, Metrics: {Top 1 Accuracy: "50.00"}}
 
         """
-        if let weights { yaml += "    Weights: \(weights)\n" }
+        if let weights { yaml += "    Weights: \(weights)\n    Weights SHA256 Prefix: \"0123abcd\"\n" }
         if let reference {
             yaml += "    Reference Run: {Seed: \(reference.seed), Weights SHA256: \(reference.sha), CPU: test, Arithmetic: \(reference.arithmetic), Threads: 1}\n"
         }
