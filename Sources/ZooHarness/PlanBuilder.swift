@@ -19,13 +19,13 @@ public enum PlanBuilder {
     /// One entry to plan: its definition, resolved mode (train or eval), config text and, for train, seeds.
     public struct Request: Sendable {
         public var entry: ZooEntry
-        public var mode: String
+        public var mode: RunMode
         public var configText: String
         public var configOrigin: String
         public var seeds: [Int]
         public var batchSize: Int?
 
-        public init(entry: ZooEntry, mode: String, configText: String, configOrigin: String, seeds: [Int], batchSize: Int? = nil) {
+        public init(entry: ZooEntry, mode: RunMode, configText: String, configOrigin: String, seeds: [Int], batchSize: Int? = nil) {
             self.entry = entry
             self.mode = mode
             self.configText = configText
@@ -38,7 +38,7 @@ public enum PlanBuilder {
     /// An entry that cannot run (no checkpoint, no data): recorded as skipped, as a local reproduce does.
     public struct Skip: Sendable, Equatable {
         public var entry: String
-        public var mode: String
+        public var mode: RunMode
         public var configHash: String
         public var reason: String
         public var fix: String?
@@ -80,7 +80,7 @@ public enum PlanBuilder {
             func skip(_ reason: String, _ fix: String?) {
                 skipped.append(Skip(entry: entry.name, mode: request.mode, configHash: configHash, reason: reason, fix: fix))
             }
-            if request.mode == "eval" {
+            if request.mode == .eval {
                 guard let fileName = entry.checkpointFileName else {
                     skip("the zoo gives no checkpoint for this entry", "skelzoo reproduce \(entry.name) --mode train")
                     continue
@@ -106,8 +106,8 @@ public enum PlanBuilder {
                 }
                 let sharedVal = data.appending(path: relative(config.data.val.annFile))
                 _ = try SharedCopy.copy(val, to: sharedVal)
-                tasks.append(PlanTask(index: tasks.count, entry: entry.name, mode: "eval", seed: nil, configName: entry.name,
-                                      configText: request.configText, workDir: workDir(sharedDir, index: tasks.count, entry: entry.name, mode: "eval", seed: nil),
+                tasks.append(PlanTask(index: tasks.count, entry: entry.name, mode: RunMode.eval.rawValue, seed: nil, configName: entry.name,
+                                      configText: request.configText, workDir: workDir(sharedDir, index: tasks.count, entry: entry.name, mode: .eval, seed: nil),
                                       trainAnnotations: nil, valAnnotations: sharedVal, checkpoint: sharedDir.appending(path: "checkpoints/\(fileName)"),
                                       checkpointSHA256: sha, batchSize: request.batchSize))
                 continue
@@ -131,8 +131,8 @@ public enum PlanBuilder {
                 }
             }
             for seed in request.seeds {
-                tasks.append(PlanTask(index: tasks.count, entry: entry.name, mode: "train", seed: seed, configName: entry.name,
-                                      configText: request.configText, workDir: workDir(sharedDir, index: tasks.count, entry: entry.name, mode: "train", seed: seed),
+                tasks.append(PlanTask(index: tasks.count, entry: entry.name, mode: RunMode.train.rawValue, seed: seed, configName: entry.name,
+                                      configText: request.configText, workDir: workDir(sharedDir, index: tasks.count, entry: entry.name, mode: .train, seed: seed),
                                       trainAnnotations: files.train, valAnnotations: files.val))
             }
         }
@@ -140,8 +140,8 @@ public enum PlanBuilder {
         return (plan, skipped)
     }
 
-    static func workDir(_ sharedDir: URL, index: Int, entry: String, mode: String, seed: Int?) -> URL {
-        sharedDir.appending(path: "work/\(index)-\(entry)-\(mode)\(seed.map { "-seed\($0)" } ?? "")")
+    static func workDir(_ sharedDir: URL, index: Int, entry: String, mode: RunMode, seed: Int?) -> URL {
+        sharedDir.appending(path: "work/\(index)-\(entry)-\(mode.rawValue)\(seed.map { "-seed\($0)" } ?? "")")
     }
 
     /// An ann_file path below `data/`: relative paths as they are, absolute ones without their leading slash.

@@ -18,7 +18,7 @@ import ZooTestSupport
         try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: trainPlan.tasks[0].workURL.appending(path: "epoch_2.pth"), to: cache.appending(path: "tiny-0123abcd.pth"))
         let entry = try HarnessFixtures.entry(weights: "https://example.invalid/tiny-0123abcd.pth")
-        let request = PlanBuilder.Request(entry: entry, mode: "eval", configText: HarnessFixtures.configText, configOrigin: "tiny.yml", seeds: [])
+        let request = PlanBuilder.Request(entry: entry, mode: .eval, configText: HarnessFixtures.configText, configOrigin: "tiny.yml", seeds: [])
         let shared = dir.appending(path: "shared")
         // When the plan is prepared (checkpoint and val annotations copied into the shared dir) and its task runs
         let (plan, skipped) = try PlanBuilder.prepare([request], sharedDir: shared,
@@ -52,7 +52,7 @@ import ZooTestSupport
         let cache = dir.appending(path: "checkpoints")
         try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
         try Data("not a checkpoint".utf8).write(to: cache.appending(path: "tiny-0123abcd.pth"))
-        let request = PlanBuilder.Request(entry: try HarnessFixtures.entry(weights: "https://example.invalid/tiny-0123abcd.pth"), mode: "eval",
+        let request = PlanBuilder.Request(entry: try HarnessFixtures.entry(weights: "https://example.invalid/tiny-0123abcd.pth"), mode: .eval,
                                           configText: HarnessFixtures.configText, configOrigin: "tiny.yml", seeds: [])
         let shared = dir.appending(path: "shared")
         let (plan, _) = try PlanBuilder.prepare([request], sharedDir: shared,

@@ -42,7 +42,7 @@ enum HarnessFixtures {
     /// A prepared shared dir with a written plan of `seeds.count` train tasks.
     static func plan(seeds: [Int] = [0, 1], in dir: URL = Fixtures.temporaryDirectory("harness")) throws -> (plan: TaskPlan, url: URL) {
         let shared = dir.appending(path: "shared")
-        let request = PlanBuilder.Request(entry: try entry(), mode: "train", configText: configText, configOrigin: "tiny.yml", seeds: seeds)
+        let request = PlanBuilder.Request(entry: try entry(), mode: .train, configText: configText, configOrigin: "tiny.yml", seeds: seeds)
         let (plan, skipped) = try PlanBuilder.prepare([request], sharedDir: shared,
                                                       sources: .init(dataRoot: dir.appending(path: "home"), checkpoints: dir.appending(path: "home/checkpoints")),
                                                       batch: UUID().uuidString, threads: 1, backend: nil, isa: nil, codeVersion: "test")

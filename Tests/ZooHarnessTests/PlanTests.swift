@@ -31,7 +31,7 @@ import ZooTestSupport
     @Test func anEvalEntryWithoutACachedCheckpointIsSkippedWithItsFix() throws {
         let dir = Fixtures.temporaryDirectory("plan-eval")
         let entry = try HarnessFixtures.entry(weights: "https://example.invalid/tiny-0123abcd.pth")
-        let request = PlanBuilder.Request(entry: entry, mode: "eval", configText: HarnessFixtures.configText, configOrigin: "tiny.yml", seeds: [])
+        let request = PlanBuilder.Request(entry: entry, mode: .eval, configText: HarnessFixtures.configText, configOrigin: "tiny.yml", seeds: [])
         let (plan, skipped) = try PlanBuilder.prepare([request], sharedDir: dir.appending(path: "shared"),
                                                       sources: .init(dataRoot: dir, checkpoints: dir.appending(path: "checkpoints")),
                                                       batch: "b", threads: 1, backend: nil, isa: nil, codeVersion: "test")

@@ -96,7 +96,7 @@ extension SkelZoo.Reproduce {
             var requests: [PlanBuilder.Request] = []
             for entry in try context.chosenEntries(entries) {
                 let (text, origin) = try context.sources.configText(for: entry)
-                let resolvedMode = (ModeChoice(rawValue: mode) ?? .auto).resolve(for: entry).rawValue
+                let resolvedMode = (ModeChoice(rawValue: mode) ?? .auto).resolve(for: entry)
                 let seedList = seeds.flatMap(parsedSeeds) ?? [entry.reference?.seed ?? 0]
                 requests.append(.init(entry: entry, mode: resolvedMode, configText: text, configOrigin: origin, seeds: seedList, batchSize: batchSize))
             }
@@ -108,7 +108,7 @@ extension SkelZoo.Reproduce {
                 batch: batch, threads: slurm.cpusPerTask, backend: global.backend ?? environment["SKELZOO_BACKEND"],
                 isa: global.isa ?? environment["SKELZOO_ISA"], codeVersion: CodeVersion.current, log: Console.info)
             for skip in skipped {
-                try RunRecorder.recordSkip(context.registry, entry: skip.entry, mode: RunMode(rawValue: skip.mode) ?? .train, batch: batch,
+                try RunRecorder.recordSkip(context.registry, entry: skip.entry, mode: skip.mode, batch: batch,
                                            reason: skip.reason, fix: skip.fix, configHash: skip.configHash, executor: "slurm")
                 try Console.output("\(skip.entry): skipped — \(skip.reason)\(skip.fix.map { " (fix: \($0))" } ?? "")")
             }
