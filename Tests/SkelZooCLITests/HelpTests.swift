@@ -21,12 +21,17 @@ import ZooTestSupport
         #expect(try Golden.matches(Self.machineIndependent(result.stdout), "help/\(name).txt"), "skelzoo \(command.joined(separator: " ")) --help changed")
     }
 
-    /// `--threads` defaults to this machine's core count; the snapshot says `<cores>` instead.
+    /// `--threads` defaults to this machine's core count; the snapshot says `<cores>` instead (on the option's line or
+    /// the line it wraps onto).
     static func machineIndependent(_ help: String) -> String {
         let cores = "(default: \(ProcessInfo.processInfo.activeProcessorCount))"
-        return help.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.contains("--threads <threads>") ? line.replacingOccurrences(of: cores, with: "(default: <cores>)") : String(line)
-        }.joined(separator: "\n")
+        var lines = help.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for index in lines.indices where lines[index].hasPrefix("  --threads <threads>") {
+            for line in index..<min(index + 2, lines.count) {
+                lines[line] = lines[line].replacingOccurrences(of: cores, with: "(default: <cores>)")
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 
     @Test func everySubcommandIsListed() throws {
