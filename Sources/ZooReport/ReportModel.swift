@@ -75,13 +75,27 @@ public struct ReportEntry: Sendable {
     public var state: EntryState
     /// The zoo's reference run, for bit-for-bit checks of retrains.
     public var reference: ReferenceBits?
+    /// Whose numbers the published scores are; the report keeps the two kinds apart.
+    public var publishedBy: PublishedBy
 
-    public init(name: String, scores: [ReportScore], state: EntryState, reference: ReferenceBits? = nil) {
+    /// - Parameter publishedBy: nil: SkelZoo's own reference run when the zoo records one (``reference``; the demo zoo's
+    ///   published scores are that run's), else others'.
+    public init(name: String, scores: [ReportScore], state: EntryState, reference: ReferenceBits? = nil, publishedBy: PublishedBy? = nil) {
         self.name = name
         self.scores = scores
         self.state = state
         self.reference = reference
+        self.publishedBy = publishedBy ?? (reference == nil ? .others : .skelzooReferenceRun)
     }
+}
+
+/// Who published an entry's numbers.
+public enum PublishedBy: Sendable, Equatable, CaseIterable {
+    /// MMAction2's model zoo, a paper, an official baseline: numbers SkelZoo did not make.
+    case others
+    /// A SkelZoo reference run (the demo zoo): numbers SkelZoo made itself, so reproducing them checks SkelZoo against
+    /// itself on another machine, not against MMAction2.
+    case skelzooReferenceRun
 }
 
 /// What a rerun must match bit for bit: the reference run's seed, `weights_sha256` and arithmetic.

@@ -31,6 +31,59 @@ public struct RestoredRun: Sendable {
     public var otherRankBuffers: [STGCN.Buffers]
 }
 
+/// The `meta` keys MMCV's runner writes that a SkelZoo checkpoint can state honestly (mmcv 1.x `save_checkpoint`,
+/// MMAction2 0.24.1 `tools/train.py`):
+/// - `config`: the config as MMAction2 Python text (``MMAction2Export/checkpointText(_:name:)``); mmcv's `resume` parses
+///   it with `Config.fromstring(text, '.py')`, so it must be Python, not SkelZoo's YAML;
+/// - `time`: when the file was written, as Python's `time.asctime()` prints it (local time);
+/// - `env_info`: the environment, `key: value` lines as MMAction2's `collect_env` joins them;
+/// - `hook_msgs`: empty. SkelZoo runs none of mmcv's hooks (CheckpointHook's `last_ckpt`, EvalHook's `best_score` and
+///   `best_ckpt`), and mmcv's `resume` merges whatever dict is there.
+/// `mmcv_version` and `mmaction_version` are left out: SkelZoo is neither, and no reader needs them (mmcv writes
+/// `mmcv_version` and reads it nowhere).
+public struct CheckpointProvenance: Sendable, Equatable {
+    public var config: String
+    public var time: String
+    public var environment: String
+
+    public init(config: String, time: String, environment: String) {
+        self.config = config
+        self.time = time
+        self.environment = environment
+    }
+
+    /// The provenance of a checkpoint of `config` written at `date` on this machine.
+    public static func current(config: ExperimentConfig, configName: String, date: Date = Date()) -> CheckpointProvenance {
+        CheckpointProvenance(config: MMAction2Export.checkpointText(config, name: configName), time: asctime(date),
+                             environment: environmentInfo(.current))
+    }
+
+    /// `Fri Nov 27 07:31:34 2026`: Python's `time.asctime()` in the local time zone (day of month padded with a space).
+    public static func asctime(_ date: Date, timeZone: TimeZone = .current) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
+        let day = String(format: "%2d", parts.day ?? 0)
+        return "\(days[(parts.weekday ?? 1) - 1]) \(months[(parts.month ?? 1) - 1]) \(day) \(two(parts.hour)):\(two(parts.minute)):\(two(parts.second)) \(parts.year ?? 0)"
+    }
+
+    /// `key: value` lines, as MMAction2's `collect_env` output is joined for `meta['env_info']`. Only what is the same for
+    /// every run of one build on one machine (not the thread count), so a run's checkpoints stay byte-identical
+    /// whatever threads computed them.
+    public static func environmentInfo(_ machine: MachineInfo) -> String {
+        #if os(Linux)
+        let platform = "linux"
+        #else
+        let platform = "darwin"
+        #endif
+        return ["sys.platform: \(platform)", "CPU: \(machine.cpu)", "CPU cores: \(machine.cores)",
+                "SkelZoo arithmetic: \(machine.arithmetic)", "GEMM kernel: \(machine.kernel)"].joined(separator: "\n")
+    }
+}
+
 public enum CheckpointIO {
     /// The `meta` key of SkelZoo's data-parallel layout: `{world_size, per_gpu_batch, rank_buffers}`, where
     /// `rank_buffers` is a list (ranks 1..<world_size) of OrderedDicts holding each rank's BN `running_mean`,
@@ -41,10 +94,12 @@ public enum CheckpointIO {
 
     /// The checkpoint bytes for a model, its optimizer state and position.
     /// - Parameters:
+    ///   - provenance: mmcv's `config`, `time`, `env_info` and `hook_msgs` (see ``CheckpointProvenance``); nil leaves them out.
     ///   - hyperparameters: the config's optimizer section; its decimal values are written as Python floats (doubles),
     ///     as torch stores them, not the float32 values ``SGD`` computes with (0.9, not 0.8999999761581421).
     public static func encode(model: STGCN, optimizer: SGD, hyperparameters: OptimizerConfig, learningRate: Double,
-                              position: TrainingPosition, configName: String, dataParallel: (DataParallel, perGPUBatch: Int)? = nil) -> [UInt8] {
+                              position: TrainingPosition, configName: String, dataParallel: (DataParallel, perGPUBatch: Int)? = nil,
+                              provenance: CheckpointProvenance? = nil) -> [UInt8] {
         var storages: [(key: String, bytes: [UInt8])] = []
         func tensor(_ values: [Float], shape: [Int]) -> PickleOutput {
             let key = String(storages.count)
@@ -81,6 +136,10 @@ public enum CheckpointIO {
             ("skelzoo_rng", .dict([("seed", .int(Int(truncatingIfNeeded: position.seed))), ("next_epoch", .int(position.epoch)),
                                    ("next_iteration", .int(position.iteration))])),
         ]
+        if let provenance {
+            metaEntries += [("config", .string(provenance.config)), ("time", .string(provenance.time)),
+                            ("env_info", .string(provenance.environment)), ("hook_msgs", .dict([]))]
+        }
         if let (parallel, perGPUBatch) = dataParallel {
             var ranks: [PickleOutput] = []
             for buffers in parallel.otherRankBuffers {

@@ -41,6 +41,9 @@ public struct TrainingSetup: Sendable {
     public var perGPUBatch: Int?
     /// Fingerprints of the data splits, written to result.json (see ``DatasetFingerprint``).
     public var data: [SplitFingerprint] = []
+    /// The `time` a checkpoint's meta records (see ``CheckpointProvenance``); nil: when it is written, as mmcv does. A fixed
+    /// date makes the checkpoints' bytes a function of the run alone (tests compare them across thread counts and resumes).
+    public var checkpointTime: Date?
 
     public init(config: ExperimentConfig, configHash: String, configName: String, seed: UInt64, threads: Int,
                 workDirectory: URL, resume: Bool = false, loadFrom: URL? = nil, validate: Bool = true, startFresh: Bool = false,
@@ -267,7 +270,9 @@ public final class Trainer {
             // latest.pth every epoch (the resume point); epoch_N.pth at the config's interval and at the end.
             let bytes = Data(CheckpointIO.encode(model: model, optimizer: optimizer, hyperparameters: config.optimizer, learningRate: lr,
                                                  position: position, configName: setup.configName,
-                                                 dataParallel: recordsLayout ? (parallel, batchSize) : nil))
+                                                 dataParallel: recordsLayout ? (parallel, batchSize) : nil,
+                                                 provenance: .current(config: config, configName: setup.configName,
+                                                                      date: setup.checkpointTime ?? Date())))
             if position.epoch % config.checkpointInterval == 0 || position.epoch == config.totalEpochs {
                 let file = setup.workDirectory.appending(path: "epoch_\(position.epoch).pth")
                 try AtomicFile.write(bytes, to: file)

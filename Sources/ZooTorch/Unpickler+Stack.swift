@@ -84,7 +84,7 @@ extension Unpickler {
     }
 
     mutating func push(_ slot: Slot) throws(CheckpointError) {
-        guard stack.count < PickleLimits.maxStackDepth else { throw .limitExceeded("pickle stack depth", limit: PickleLimits.maxStackDepth) }
+        guard stack.count < limits.stackDepth else { throw .limitExceeded("pickle stack depth", limit: limits.stackDepth) }
         try charge(PickleLimits.slotBytes)
         stack.append(slot)
     }
@@ -99,8 +99,8 @@ extension Unpickler {
     mutating func memoize(_ index: Int) throws(CheckpointError) {
         guard let top = stack.last else { throw .malformedPickle("memoize on an empty stack", offset: position) }
         if memo[index] == nil {
-            guard memo.count < PickleLimits.maxMemoEntries else {
-                throw .limitExceeded("pickle memo entries", limit: PickleLimits.maxMemoEntries)
+            guard memo.count < limits.memoEntries else {
+                throw .limitExceeded("pickle memo entries", limit: limits.memoEntries)
             }
             try charge(2 * PickleLimits.slotBytes)
         }

@@ -66,6 +66,15 @@ public struct Unpickler {
     /// Estimated bytes allocated so far, and the most this pickle may allocate.
     var allocated = 0
     let allocationBudget: Int
+    /// The stack, memo and MARK limits in force: ``PickleLimits``' values. Tests lower them to reach each limit with
+    /// a small pickle, through the same checks.
+    var limits = Limits()
+
+    struct Limits {
+        var stackDepth = PickleLimits.maxStackDepth
+        var memoEntries = PickleLimits.maxMemoEntries
+        var markDepth = PickleLimits.maxMarkDepth
+    }
 
     init(bytes: UnsafeRawBufferPointer, position: Int, allocationBudget: Int? = nil) {
         self.bytes = bytes
@@ -107,7 +116,7 @@ public struct Unpickler {
             case 0x2E: // STOP
                 return try pop().value
             case 0x28: // MARK
-                guard marks.count < PickleLimits.maxMarkDepth else { throw .limitExceeded("nested MARKs", limit: PickleLimits.maxMarkDepth) }
+                guard marks.count < limits.markDepth else { throw .limitExceeded("nested MARKs", limit: limits.markDepth) }
                 marks.append(stack.count)
             case 0x30: // POP
                 _ = try pop()

@@ -68,6 +68,8 @@ public struct ZipArchive {
         }
         // 2. Central directory records.
         var entries: [Entry] = []
+        /// Each entry's bytes in the file: its local header through its data.
+        var spans: [(name: String, start: Int, end: Int)] = []
         var names: Set<String> = []
         entries.reserveCapacity(entryCount)
         var cursor = directoryOffset
@@ -111,7 +113,14 @@ public struct ZipArchive {
             // Two entries of one name would let two readers see two different checkpoints in the same file.
             guard names.insert(name).inserted else { throw .badArchive("duplicate entry '\(name)'") }
             entries.append(Entry(name: name, offset: dataOffset, size: size))
+            spans.append((name, localOffset, dataOffset + size))
             cursor += 46 + nameLength + extraLength + commentLength
+        }
+        // Entries may not share bytes (torch writes them one after another). Overlapping entries are the "overlapping
+        // files" zip bomb: many directory records over one large entry would decode its bytes once per record.
+        spans.sort { ($0.start, $0.name) < ($1.start, $1.name) }
+        for (previous, next) in zip(spans, spans.dropFirst()) where next.start < previous.end {
+            throw .badArchive("entries '\(previous.name)' and '\(next.name)' overlap in the file")
         }
         self.entries = entries
     }

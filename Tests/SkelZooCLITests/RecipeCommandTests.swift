@@ -66,7 +66,7 @@ import ZooTestSupport
     @Test func twoGPUsGiveTheSameBitsAcrossThreadsAndAKill() throws {
         let dir = Fixtures.temporaryDirectory("train-gpus")
         let config = dir.appending(path: "tiny.yml")
-        try Data(TrainCommandTests.tiny.utf8).write(to: config)
+        try Data(TinyConfig.cli.utf8).write(to: config)
         let root = dir.appending(path: "data")
         var hashes: [String] = []
         var logs: [[String]] = []

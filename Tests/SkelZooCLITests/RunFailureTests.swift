@@ -56,7 +56,7 @@ import ZooTestSupport
     @Test func aSecondTrainIntoABusyWorkDirIsRefused() throws {
         let dir = Fixtures.temporaryDirectory("cli-two-train")
         let config = dir.appending(path: "tiny.yml")
-        try Data(TrainCommandTests.tiny.utf8).write(to: config)
+        try Data(TinyConfig.cli.utf8).write(to: config)
         let work = dir.appending(path: "work")
         let root = dir.appending(path: "data").path
         let first = Process()

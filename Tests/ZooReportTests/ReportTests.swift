@@ -86,6 +86,31 @@ import FoundationXML
         }
     }
 
+    /// Issue 11 §2: entries whose published numbers are SkelZoo's own reference runs (they have a zoo reference run, the
+    /// demo zoo) sit apart from numbers published by others, each part with a sentence saying which it is.
+    @Test func ownReferenceRunsAreKeptApartFromNumbersPublishedByOthers() throws {
+        #expect(Self.collection.entries.filter { $0.publishedBy == .skelzooReferenceRun }.map(\.name) == ["bits_ok", "bits_off", "bits_other_arithmetic"])
+        let files = MarkdownReport.render([Self.collection], generatedFrom: "test")
+        let main = try #require(files.first { $0.path == "README.md" }).text
+        let others = try #require(main.range(of: "## Numbers published by others\n\nThe published numbers in this part were not made by SkelZoo"))
+        let own = try #require(main.range(of: "## SkelZoo's own reference runs\n\nThe published numbers in this part are SkelZoo's own"))
+        #expect(others.upperBound < own.lowerBound)
+        let otherPart = main[others.upperBound..<own.lowerBound], ownPart = main[own.upperBound...]
+        #expect(otherPart.contains("| eval_ok |") && otherPart.contains("| never |") && !otherPart.contains("| bits_"))
+        #expect(ownPart.contains("| bits_ok |") && ownPart.contains("| bits_other_arithmetic |") && !ownPart.contains("| eval_ok |"))
+        #expect(ownPart.contains("it says nothing about agreement with MMAction2"))
+        // The collection spans both parts: each part has its own chart and footnote labels.
+        #expect(files.contains { $0.path == "Hand.svg" } && files.contains { $0.path == "Hand-reference-runs.svg" })
+        #expect(try #require(files.first { $0.path == "runs/bits_ok.md" }).text.contains("Its published numbers are SkelZoo's own reference run"))
+        #expect(try #require(files.first { $0.path == "runs/eval_ok.md" }).text.contains("SkelZoo's own") == false)
+        // A zoo of one kind only has one part.
+        let demoOnly = ReportCollection(name: "Demo", entries: Self.collection.entries.filter { $0.reference != nil })
+        let single = try #require(MarkdownReport.render([demoOnly], generatedFrom: "test").first { $0.path == "README.md" }).text
+        #expect(!single.contains("## Numbers published by others") && single.contains("## SkelZoo's own reference runs"))
+        // An explicit origin wins over the default.
+        #expect(ReportEntry(name: "x", scores: [], state: .notRun("-"), reference: Self.reference, publishedBy: .others).publishedBy == .others)
+    }
+
     @Test func detailsPageGivesTheFixCommand() throws {
         let files = MarkdownReport.render([Self.collection], generatedFrom: "test")
         let page = try #require(files.first { $0.path == "runs/skipped.md" }).text

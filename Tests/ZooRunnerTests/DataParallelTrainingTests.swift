@@ -19,6 +19,7 @@ import ZooTestSupport
         let work = directory ?? Fixtures.temporaryDirectory("tiny-ddp")
         var setup = TrainingSetup(config: config, configHash: Hashing.sha256(Data(text.utf8)), configName: "tiny", seed: 0,
                                   threads: threads, workDirectory: work, resume: resume, validate: validate, gpus: gpus, perGPUBatch: perGPUBatch)
+        setup.checkpointTime = Date(timeIntervalSince1970: 0)   // so that checkpoint bytes compare (see DeterminismTests.train)
         if withData {
             let resolver = DataResolver(root: root)
             setup.data = try DatasetFingerprint.trainingSplits(config: config, resolver: resolver,

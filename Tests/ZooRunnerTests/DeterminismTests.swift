@@ -25,8 +25,11 @@ import ZooTestSupport
         let root = Fixtures.temporaryDirectory("tiny-data")
         let (train, val) = try data(config, root: root)
         let work = directory ?? Fixtures.temporaryDirectory("tiny-run")
-        let setup = TrainingSetup(config: config, configHash: Hashing.sha256(Data(text.utf8)), configName: "tiny", seed: seed,
+        var setup = TrainingSetup(config: config, configHash: Hashing.sha256(Data(text.utf8)), configName: "tiny", seed: seed,
                                   threads: threads, workDirectory: work, resume: resume)
+        // The checkpoints' meta `time` is the only thing in them that is not a function of the run; fixed, so that the
+        // tests can compare checkpoint bytes.
+        setup.checkpointTime = Date(timeIntervalSince1970: 0)
         let result = try Trainer(setup, train: train, val: val).run()
         return Run(result: result, losses: try losses(work), directory: work)
     }

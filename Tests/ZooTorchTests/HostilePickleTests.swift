@@ -108,12 +108,12 @@ import ZooTestSupport
         return zip.finish()
     }
 
-    static func tensorPickle(numel: Int, offset: Int, shape: [Int]) -> [UInt8] {
+    static func tensorPickle(numel: Int, offset: Int, shape: [Int], strides: [Int]? = nil) -> [UInt8] {
         func int(_ value: Int) -> [UInt8] { [0x4A] + withUnsafeBytes(of: Int32(value).littleEndian) { Array($0) } }
         var out: [UInt8] = [0x80, 2, 0x7D, 0x28] + unicode("state_dict")
         out += [0x63] + Array("torch._utils\n_rebuild_tensor_v2\n".utf8) + [0x28]
         out += [0x28] + unicode("storage") + [0x63] + Array("torch\nFloatStorage\n".utf8) + unicode("0") + unicode("cpu") + int(numel) + [0x74, 0x51]
-        out += int(offset) + [0x28] + shape.flatMap(int) + [0x74] + [0x28] + contiguousStrides(shape).flatMap(int) + [0x74] + [0x89, 0x4E, 0x74, 0x52]
+        out += int(offset) + [0x28] + shape.flatMap(int) + [0x74] + [0x28] + (strides ?? contiguousStrides(shape)).flatMap(int) + [0x74] + [0x89, 0x4E, 0x74, 0x52]
         out += [0x75, 0x2E]
         return out
     }
