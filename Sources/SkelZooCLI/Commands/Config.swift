@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZooConfig
+import ZooHarness
 import ZooIO
 
 extension SkelZoo {
@@ -34,7 +35,7 @@ extension SkelZoo {
 
             func run() throws {
                 try Console.run {
-                    let context = try ZooContext(global)
+                    let context = try global.context()
                     let zooEntry = try context.entry(named: entry)
                     let (text, origin) = try context.sources.configText(for: zooEntry)
                     try MMAction2Export.checkModelType(yaml: text, file: origin)
