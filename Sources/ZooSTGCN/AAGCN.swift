@@ -1,8 +1,8 @@
 // N clips, M persons, S = N*M sequences, C channels (Ce embedding), T frames, V joints, K partitions.
 //
 // The `AAGCN` backbone of MMAction2 1.x (`mmaction/models/backbones/aagcn.py`, `unit_aagcn` in
-// `mmaction/models/utils/gcn_utils.py`) with `gcn_attention=False`: 2s-AGCN. Forward (eval) only: SkelZoo
-// evaluates AAGCN checkpoints and does not retrain them (the issue allows forward only for AAGCN).
+// `mmaction/models/utils/gcn_utils.py`) with `gcn_attention=False`: 2s-AGCN. Forward in eval and training mode,
+// and backward.
 import ZooTensor
 
 /// `unit_aagcn` without attention:
@@ -60,32 +60,65 @@ public struct UnitAAGCN: Sendable {
 
     public func makeBuffers() -> Buffers { Buffers(down: down?.makeBuffers(), norm: .init(channels: outputChannels)) }
 
+    public typealias Gradients = Parameters
+
+    /// What training-mode `forward` keeps for `backward`.
+    public struct Saved: Sendable {
+        let input: Tensor                   // x (S, Cin, T, V), also the embeddings' saved input
+        let embedA: [Tensor]                // conv_a_k(x) (S, Ce, T, V)
+        let embedB: [Tensor]
+        let tanh: [Tensor]                  // tanh(S_k / (Ce·T)) (S, V, V)
+        let graphs: [Tensor]                // A_k' (S, V, V)
+        let convD: [TemporalConv.Saved]
+        let norm: BatchNorm.Saved
+        let down: ConvNorm.Saved?
+        let output: Tensor                  // ReLU mask
+    }
+
     /// Eval forward. - Parameter input: (S, Cin, T, V). - Returns: (S, Cout, T, V).
     public func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: Buffers, threads: Int) -> Tensor {
+        var buffers = buffers
+        return forward(input, parameters, &buffers, training: false, threads: threads).output
+    }
+
+    /// - Parameters:
+    ///   - input: (S, Cin, T, V).
+    ///   - training: BN batch statistics (running statistics updated) and saved state for ``backward(_:_:_:into:threads:)``.
+    /// - Returns: (S, Cout, T, V).
+    public func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: inout Buffers, training: Bool, threads: Int) -> (output: Tensor, saved: Saved?) {
         let s = input.shape[0], c = inputChannels, t = input.shape[2], v = input.shape[3], ce = embeddingChannels
         var y: Tensor?
+        var embedA: [Tensor] = [], embedB: [Tensor] = [], tanhs: [Tensor] = [], graphs: [Tensor] = [], convDSaved: [TemporalConv.Saved] = []
         for k in 0..<partitions {
-            // A_k' per sequence (S, V, V).
-            let graph = Tensor(uninitialized: [s, v, v]) { out in
-                let base = Array(parameters.adjacency.storage[(k * v * v)..<((k + 1) * v * v)])
-                guard adaptive else {
-                    for n in 0..<s { for i in 0..<v * v { out[n * v * v + i] = base[i] } }
-                    return
-                }
+            let base = Array(parameters.adjacency.storage[(k * v * v)..<((k + 1) * v * v)])
+            // A_k' per sequence (S, V, V), and tanh(S_k / (Ce·T)) when adaptive.
+            var graph = Tensor(zeros: [s, v, v]), activation = Tensor(zeros: [0])
+            if adaptive {
                 let a = embed.forward(input, parameters.embedA[k], saving: false, threads: threads).output
                 let b = embed.forward(input, parameters.embedB[k], saving: false, threads: threads).output
                 let alpha = parameters.alpha.storage[0], scale = Float(ce * t)
+                activation = Tensor(zeros: [s, v, v])
                 a.withUnsafeBufferPointer { a in
                     b.withUnsafeBufferPointer { b in
-                        let outBase = out.baseAddress!, aBase = a.baseAddress!, bBase = b.baseAddress!
-                        Parallel.forEach(s, threads: threads) { _, n in
-                            let graphN = outBase + n * v * v
-                            // S (V, V) = aᵀ (V, Ce·T) · b (Ce·T, V): torch.matmul(A1, A2) with A1 the permuted conv_a output.
-                            GEMM.sgemm(graphN, aBase + n * ce * t * v, bBase + n * ce * t * v, m: v, n: v, k: ce * t, transposeA: true)
-                            for i in 0..<v * v { graphN[i] = base[i] + Self.tanh(graphN[i] / scale) * alpha }
+                        graph.withUnsafeMutableBufferPointer { g in
+                            activation.withUnsafeMutableBufferPointer { th in
+                                let gBase = g.baseAddress!, thBase = th.baseAddress!, aBase = a.baseAddress!, bBase = b.baseAddress!
+                                Parallel.forEach(s, threads: threads) { _, n in
+                                    let graphN = gBase + n * v * v, thN = thBase + n * v * v
+                                    // S (V, V) = aᵀ (V, Ce·T) · b (Ce·T, V): torch.matmul(A1, A2) with A1 the permuted conv_a output.
+                                    GEMM.sgemm(graphN, aBase + n * ce * t * v, bBase + n * ce * t * v, m: v, n: v, k: ce * t, transposeA: true)
+                                    for i in 0..<v * v {
+                                        thN[i] = Self.tanh(graphN[i] / scale)
+                                        graphN[i] = base[i] + thN[i] * alpha
+                                    }
+                                }
+                            }
                         }
                     }
                 }
+                if training { embedA.append(a); embedB.append(b) }
+            } else {
+                for n in 0..<s { for i in 0..<v * v { graph.storage[n * v * v + i] = base[i] } }
             }
             // x · A_k' per sequence: (C·T, V) · (V, V).
             let mixed = Tensor(uninitialized: input.shape) { out in
@@ -98,14 +131,15 @@ public struct UnitAAGCN: Sendable {
                     }
                 }
             }
-            let z = convD.forward(mixed, parameters.convD[k], saving: false, threads: threads).output
+            let (z, zSaved) = convD.forward(mixed, parameters.convD[k], saving: training, threads: threads)
+            if let zSaved { convDSaved.append(zSaved); tanhs.append(activation); graphs.append(graph) }
             if y == nil { y = z } else { STGCNBlock.addInPlace(&y!, z, threads: threads) }
         }
-        var normBuffers = buffers.norm
-        var out = BatchNorm.forward(y!, parameters.norm, &normBuffers, training: false, threads: threads).output
-        var residual = input
+        var (out, normSaved) = BatchNorm.forward(y!, parameters.norm, &buffers.norm, training: training, threads: threads)
+        var residual = input, downSaved: ConvNorm.Saved?
         if let down, let downParameters = parameters.down, var downBuffers = buffers.down {
-            residual = down.forward(input, downParameters, &downBuffers, training: false, threads: threads).output
+            (residual, downSaved) = down.forward(input, downParameters, &downBuffers, training: training, threads: threads)
+            buffers.down = downBuffers
         }
         out.withUnsafeMutableBufferPointer { o in
             residual.withUnsafeBufferPointer { r in
@@ -113,7 +147,88 @@ public struct UnitAAGCN: Sendable {
                 Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i] + rBase[i]) } }
             }
         }
-        return out
+        guard training, let normSaved else { return (out, nil) }
+        return (out, Saved(input: input, embedA: embedA, embedB: embedB, tanh: tanhs, graphs: graphs, convD: convDSaved,
+                           norm: normSaved, down: downSaved, output: out))
+    }
+
+    /// Adds this unit's gradients and returns dInput. Walks ReLU, BN, then per partition conv_d, x·A', A', the embeddings:
+    ///
+    ///     mixed = X·A'  (X (C·T, V)):  dX += dMixed·A'ᵀ,  dA' = Xᵀ·dMixed
+    ///     A' = A + alpha·th, th = tanh(S / (Ce·T)):  dA += dA',  dalpha += Σ dA' ⊙ th,  dS = alpha·dA' ⊙ (1 − th²) / (Ce·T)
+    ///     S = aᵀ·b (a, b (Ce·T, V)):  da = b·dSᵀ,  db = a·dS,  then conv_a / conv_b backward add into dX
+    ///
+    /// Per-sequence partial sums of dA and dalpha are reduced in sequence order (thread-count independent).
+    public func backward(_ dOutput: Tensor, _ saved: Saved, _ parameters: Parameters, into gradients: inout Gradients, threads: Int) -> Tensor {
+        let dPre = STGCNBlock.reluBackward(dOutput, output: saved.output, threads: threads)
+        let dY = BatchNorm.backward(dPre, saved.norm, parameters.norm, into: &gradients.norm, threads: threads)
+        let input = saved.input
+        let s = input.shape[0], c = inputChannels, t = input.shape[2], v = input.shape[3], ce = embeddingChannels, rows = c * t
+        var dInput = Tensor(zeros: input.shape)
+        let embedSaved = TemporalConv.Saved(input: input)
+        for k in 0..<partitions {
+            let dMixed = convD.backward(dY, saved.convD[k], parameters.convD[k], into: &gradients.convD[k], threads: threads)
+            var dGraph = Tensor(zeros: [s, v, v])
+            dInput.withUnsafeMutableBufferPointer { dx in
+                dGraph.withUnsafeMutableBufferPointer { dg in
+                    dMixed.withUnsafeBufferPointer { dm in
+                        input.withUnsafeBufferPointer { x in
+                            saved.graphs[k].withUnsafeBufferPointer { g in
+                                let dxBase = dx.baseAddress!, dgBase = dg.baseAddress!, dmBase = dm.baseAddress!, xBase = x.baseAddress!, gBase = g.baseAddress!
+                                Parallel.forEach(s, threads: threads) { _, n in
+                                    // dX (C·T, V) += dMixed (C·T, V) · A'ᵀ (V, V)
+                                    GEMM.sgemm(dxBase + n * rows * v, dmBase + n * rows * v, gBase + n * v * v, m: rows, n: v, k: v,
+                                               transposeB: true, accumulate: true)
+                                    // dA' (V, V) = Xᵀ (V, C·T) · dMixed (C·T, V)
+                                    GEMM.sgemm(dgBase + n * v * v, xBase + n * rows * v, dmBase + n * rows * v, m: v, n: v, k: rows, transposeA: true)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            guard adaptive else { continue }  // A is a buffer: no gradient
+            let alpha = parameters.alpha.storage[0], scale = Float(ce * t)
+            var dAlpha = 0.0
+            var dS = Tensor(zeros: [s, v, v])
+            for n in 0..<s {
+                for i in 0..<v * v {
+                    let g = dGraph.storage[n * v * v + i], th = saved.tanh[k].storage[n * v * v + i]
+                    gradients.adjacency.storage[k * v * v + i] += g
+                    dAlpha += Double(g * th)
+                    dS.storage[n * v * v + i] = g * alpha * (1 - th * th) / scale
+                }
+            }
+            gradients.alpha.storage[0] += Float(dAlpha)
+            var dA = Tensor(zeros: [s, ce, t, v]), dB = Tensor(zeros: [s, ce, t, v])
+            dA.withUnsafeMutableBufferPointer { da in
+                dB.withUnsafeMutableBufferPointer { db in
+                    dS.withUnsafeBufferPointer { ds in
+                        saved.embedA[k].withUnsafeBufferPointer { a in
+                            saved.embedB[k].withUnsafeBufferPointer { b in
+                                let daBase = da.baseAddress!, dbBase = db.baseAddress!, dsBase = ds.baseAddress!, aBase = a.baseAddress!, bBase = b.baseAddress!
+                                Parallel.forEach(s, threads: threads) { _, n in
+                                    let offset = n * ce * t * v
+                                    // da (Ce·T, V) = b · dSᵀ;  db (Ce·T, V) = a · dS
+                                    GEMM.sgemm(daBase + offset, bBase + offset, dsBase + n * v * v, m: ce * t, n: v, k: v, transposeB: true)
+                                    GEMM.sgemm(dbBase + offset, aBase + offset, dsBase + n * v * v, m: ce * t, n: v, k: v)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            STGCNBlock.addInPlace(&dInput, embed.backward(dA, embedSaved, parameters.embedA[k], into: &gradients.embedA[k], threads: threads), threads: threads)
+            STGCNBlock.addInPlace(&dInput, embed.backward(dB, embedSaved, parameters.embedB[k], into: &gradients.embedB[k], threads: threads), threads: threads)
+        }
+        // Residual: down (conv1x1 + BN) or identity; its dInput is summed explicitly.
+        if let down, let downParameters = parameters.down, let downSaved = saved.down, var downGradients = gradients.down {
+            STGCNBlock.addInPlace(&dInput, down.backward(dPre, downSaved, downParameters, into: &downGradients, threads: threads), threads: threads)
+            gradients.down = downGradients
+        } else {
+            STGCNBlock.addInPlace(&dInput, dPre, threads: threads)
+        }
+        return dInput
     }
 
     /// tanh in Double from ``PortableMath/exp(_:)-(Double)``: sign(x)·(1 − e^(−2|x|)) / (1 + e^(−2|x|)).
@@ -153,17 +268,33 @@ public struct AAGCNBlock: Sendable {
             ? ConvNorm(inputChannels: shape.inputChannels, outputChannels: shape.outputChannels, stride: shape.stride) : nil
     }
 
+    public typealias Gradients = Parameters
+
+    public struct Saved: Sendable {
+        let gcn: UnitAAGCN.Saved
+        let temporal: ConvNorm.Saved
+        let residual: ConvNorm.Saved?
+        let output: Tensor
+    }
+
+    /// Eval forward.
     public func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: Buffers, threads: Int) -> Tensor {
-        var temporalBuffers = buffers.temporal
-        let g = gcn.forward(input, parameters.gcn, buffers.gcn, threads: threads)
-        var out = temporal.forward(g, parameters.temporal, &temporalBuffers, training: false, threads: threads).output
-        var residualOutput: Tensor?
+        var buffers = buffers
+        return forward(input, parameters, &buffers, training: false, threads: threads).output
+    }
+
+    /// - Parameter input: (S, Cin, T, V). - Returns: (S, Cout, T', V).
+    public func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: inout Buffers, training: Bool, threads: Int) -> (output: Tensor, saved: Saved?) {
+        let (g, gcnSaved) = gcn.forward(input, parameters.gcn, &buffers.gcn, training: training, threads: threads)
+        var (out, temporalSaved) = temporal.forward(g, parameters.temporal, &buffers.temporal, training: training, threads: threads)
+        var residualOutput: Tensor?, residualSaved: ConvNorm.Saved?
         switch shape.residual {
         case .none: break
         case .identity: residualOutput = input
         case .convolution:
             var residualBuffers = buffers.residual!
-            residualOutput = residual!.forward(input, parameters.residual!, &residualBuffers, training: false, threads: threads).output
+            (residualOutput, residualSaved) = residual!.forward(input, parameters.residual!, &residualBuffers, training: training, threads: threads)
+            buffers.residual = residualBuffers
         }
         out.withUnsafeMutableBufferPointer { o in
             let base = o.baseAddress!
@@ -176,7 +307,25 @@ public struct AAGCNBlock: Sendable {
                 Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i]) } }
             }
         }
-        return out
+        guard training, let gcnSaved, let temporalSaved else { return (out, nil) }
+        return (out, Saved(gcn: gcnSaved, temporal: temporalSaved, residual: residualSaved, output: out))
+    }
+
+    /// Adds this block's gradients and returns dInput: ReLU, tcn, gcn in reverse, then the residual's dInput.
+    public func backward(_ dOutput: Tensor, _ saved: Saved, _ parameters: Parameters, into gradients: inout Gradients, threads: Int) -> Tensor {
+        let dPre = STGCNBlock.reluBackward(dOutput, output: saved.output, threads: threads)
+        let dG = temporal.backward(dPre, saved.temporal, parameters.temporal, into: &gradients.temporal, threads: threads)
+        var dInput = gcn.backward(dG, saved.gcn, parameters.gcn, into: &gradients.gcn, threads: threads)
+        switch shape.residual {
+        case .none: break
+        case .identity: STGCNBlock.addInPlace(&dInput, dPre, threads: threads)
+        case .convolution:
+            var residualGradients = gradients.residual!
+            let dResidual = residual!.backward(dPre, saved.residual!, parameters.residual!, into: &residualGradients, threads: threads)
+            gradients.residual = residualGradients
+            STGCNBlock.addInPlace(&dInput, dResidual, threads: threads)
+        }
+        return dInput
     }
 }
 
@@ -220,11 +369,49 @@ public struct AAGCN: Sendable {
         })
     }
 
+    public typealias Gradients = Parameters
+
+    public struct Saved: Sendable {
+        let dataNorm: BatchNorm.Saved?
+        let blocks: [AAGCNBlock.Saved]
+    }
+
     /// Eval-mode features. - Parameter input: (N, M, T, V, C). - Returns: (N·M, C', T', V).
     public func features(_ input: Tensor, threads: Int = 1) -> Tensor {
-        var dataBuffers = buffers.dataNorm
-        var x = dataNorm.forward(input, parameters.dataNorm, &dataBuffers, training: false, threads: threads).output
-        for i in blocks.indices { x = blocks[i].forward(x, parameters.blocks[i], buffers.blocks[i], threads: threads) }
-        return x
+        var copy = self
+        return copy.forward(input, training: false, threads: threads).features
+    }
+
+    /// - Parameter training: BN batch statistics (running statistics updated) and saved state for `backward`.
+    public mutating func forward(_ input: Tensor, training: Bool = false, threads: Int = 1) -> (features: Tensor, saved: Saved?) {
+        var (x, dataSaved) = dataNorm.forward(input, parameters.dataNorm, &buffers.dataNorm, training: training, threads: threads)
+        var saved: [AAGCNBlock.Saved] = []
+        for i in blocks.indices {
+            let (y, blockSaved) = blocks[i].forward(x, parameters.blocks[i], &buffers.blocks[i], training: training, threads: threads)
+            if let blockSaved { saved.append(blockSaved) }
+            x = y
+        }
+        return (x, training ? Saved(dataNorm: dataSaved, blocks: saved) : nil)
+    }
+
+    /// Adds every parameter's gradient for dFeatures (N·M, C', T', V); walks the blocks in reverse, then the data BN.
+    public func backward(_ dFeatures: Tensor, _ saved: Saved, into gradients: inout Gradients, threads: Int = 1) {
+        var dx = dFeatures
+        for i in blocks.indices.reversed() {
+            dx = blocks[i].backward(dx, saved.blocks[i], parameters.blocks[i], into: &gradients.blocks[i], threads: threads)
+        }
+        dataNorm.backward(dx, saved.dataNorm, parameters.dataNorm, into: &gradients.dataNorm, threads: threads)
+    }
+
+    /// Zero gradients shaped like the parameters.
+    public func zeroGradients() -> Gradients {
+        var gradients = parameters
+        for entry in stateEntries {
+            switch entry.slot {
+            case .parameter(let path), .fixed(let path): gradients[keyPath: path].zero()
+            case .buffer, .counter: break
+            }
+        }
+        return gradients
     }
 }

@@ -171,3 +171,94 @@ extension GCN1xGradientTests {
         }
     }
 }
+
+extension GCN1xGradientTests {
+    /// The 2s-AGCN backbone (adaptive graph from conv_a/conv_b embeddings, alpha, MVC data BN) against central differences.
+    /// Every unit passes the 2% bound alone (unitAdaptiveGraphConvolution) and one block passes it here; stacked blocks
+    /// under an adaptive graph (every ReLU input moves with every embedding weight) need ε = 1e-4 and 6%: at ε = 1e-3
+    /// the finite differences of a 3-block stack stray up to 25% and shrink as ε does, which is curvature and ReLU
+    /// switches inside ±ε, not a wrong derivative.
+    @Test(arguments: [(true, 1), (true, 2), (false, 2)]) func aagcnBackwardMatchesFiniteDifferences(_ adaptive: Bool, _ stages: Int) throws {
+        var model = try AAGCN(configuration: AAGCNConfiguration(layout: "coco", baseChannels: 8, numStages: stages, inflateStages: [3], downStages: [3],
+                                                                 gcnAdaptive: adaptive, gcnAttention: false))
+        for (index, entry) in model.stateEntries.enumerated() {
+            guard case .parameter(let path) = entry.slot else { continue }
+            let base = model.parameters[keyPath: path]
+            let noise = GradientCheckTests.random([base.count], seed: UInt64(500 + index), scale: 0.5)
+            let values: [Float] = if entry.name.hasSuffix(".alpha") {
+                [0.8]
+            } else if entry.name.hasSuffix(".weight") && base.rank == 1 {
+                noise.storage.map { 1 + $0 / 2 }
+            } else if entry.name.hasSuffix(".A") {
+                zip(base.storage, noise.storage).map { $0 + $1 / 4 }
+            } else {
+                noise.storage
+            }
+            model.parameters[keyPath: path] = Tensor(shape: base.shape, storage: values)
+        }
+        let input = GradientCheckTests.random([2, 2, 6, 17, 3], seed: 17)
+        func features(_ model: AAGCN) -> Tensor {
+            var copy = model
+            return copy.forward(input, training: true, threads: 1).features
+        }
+        let r = GradientCheckTests.random(features(model).shape, seed: 18)
+        var trained = model
+        let (_, saved) = trained.forward(input, training: true, threads: 2)
+        var gradients = model.zeroGradients()
+        model.backward(r, try #require(saved), into: &gradients, threads: 2)
+        var checked = 0, skipped = 0
+        for entry in model.stateEntries {
+            guard case .parameter(let path) = entry.slot else { continue }
+            let counts = GradientCheckTests.check(entry.name, values: model.parameters[keyPath: path], analytic: gradients[keyPath: path],
+                                                  samples: 4, epsilon: 1e-4, skipKinks: true, relativeTolerance: stages > 1 ? 6e-2 : 2e-2) { values in
+                var perturbed = model
+                perturbed.parameters[keyPath: path] = values
+                return GradientCheckTests.dot(features(perturbed), r)
+            }
+            checked += counts.checked
+            skipped += counts.skipped
+        }
+        #expect(checked >= 2 * skipped, "\(skipped) of \(checked + skipped) coordinates sat on a ReLU kink")
+    }
+}
+
+extension GCN1xGradientTests {
+    @Test(arguments: [(true, 3), (true, 8), (false, 8)]) func unitAdaptiveGraphConvolution(_ adaptive: Bool, _ cin: Int) throws {
+        let graph = try GCNGraph(layout: "coco", mode: .spatial).adjacencyTensor
+        let layer = UnitAAGCN(inputChannels: cin, outputChannels: 8, partitions: 3, adaptive: adaptive, coffEmbedding: 4)
+        var parameters = layer.makeParameters(graph: graph)
+        var seed: UInt64 = 600
+        func fill(_ t: inout Tensor, around: Float = 0) { seed += 1; t = Tensor(shape: t.shape, storage: GradientCheckTests.random(t.shape, seed: seed, scale: 0.5).storage.map { $0 + around }) }
+        for k in 0..<3 {
+            fill(&parameters.convD[k].weight); fill(&parameters.convD[k].bias)
+            if adaptive { fill(&parameters.embedA[k].weight); fill(&parameters.embedA[k].bias); fill(&parameters.embedB[k].weight); fill(&parameters.embedB[k].bias) }
+        }
+        parameters.alpha = Tensor(shape: [1], storage: [0.8])
+        fill(&parameters.norm.weight, around: 1)
+        if parameters.down != nil { fill(&parameters.down!.conv.weight) }
+        let input = GradientCheckTests.random([2, cin, 5, 17], seed: 650)
+        let r = GradientCheckTests.random([2, 8, 5, 17], seed: 651)
+        func objective(_ x: Tensor, _ p: UnitAAGCN.Parameters) -> Double {
+            var buffers = layer.makeBuffers()
+            return GradientCheckTests.dot(layer.forward(x, p, &buffers, training: true, threads: 1).output, r)
+        }
+        var buffers = layer.makeBuffers()
+        let (_, saved) = layer.forward(input, parameters, &buffers, training: true, threads: 2)
+        var gradients = layer.makeParameters(graph: graph)
+        gradients.adjacency.zero(); gradients.norm.weight.zero()
+        if gradients.down != nil { gradients.down!.norm!.weight.zero() }
+        let dInput = layer.backward(r, try #require(saved), parameters, into: &gradients, threads: 2)
+        GradientCheckTests.check("dInput", values: input, analytic: dInput, epsilon: 1e-3, skipKinks: true) { objective($0, parameters) }
+        var paths: [(String, WritableKeyPath<UnitAAGCN.Parameters, Tensor>)] = [("conv_d.1.weight", \.convD[1].weight), ("norm.weight", \.norm.weight)]
+        if adaptive {
+            paths += [("A", \.adjacency), ("alpha", \.alpha), ("conv_a.0.weight", \.embedA[0].weight), ("conv_b.2.weight", \.embedB[2].weight),
+                      ("conv_a.1.bias", \.embedA[1].bias)]
+        }
+        if parameters.down != nil { paths.append(("down.weight", \.down!.conv.weight)) }
+        for (name, path) in paths {
+            GradientCheckTests.check(name, values: parameters[keyPath: path], analytic: gradients[keyPath: path], samples: 30, epsilon: 1e-3, skipKinks: true) {
+                var p = parameters; p[keyPath: path] = $0; return objective(input, p)
+            }
+        }
+    }
+}
