@@ -130,3 +130,26 @@ import ZooTestSupport
         #expect(outcomes[1]["fix"] as? String == "skelzoo download \(Self.joint)")
     }
 }
+
+/// `make run`'s 1.x step: every 1.x entry is skipped with its fix, and the report has one table per family.
+@Suite struct Zoo1xReportTests {
+    @Test func reproducingThe1xZooHereSkipsEveryEntryAndTheReportHasATablePerFamily() throws {
+        let folder = Fixtures.temporaryDirectory()
+        let home = folder.appending(path: "home").path
+        let zoo = Fixtures.repositoryRoot.appending(path: "zoo")
+        let reproduce = try Fixtures.runSkelzoo(["reproduce", "--home", home, "--zoo", zoo.appending(path: "stgcn1x.yml").path,
+                                                 "--zoo", zoo.appending(path: "stgcnpp.yml").path, "--zoo", zoo.appending(path: "2s-agcn.yml").path])
+        #expect(reproduce.status == 0, "\(reproduce.stderr)")
+        #expect(reproduce.stdout.contains("summary: 0 reproduced, 0 differ, 48 skipped, 0 failed"))
+        let out = folder.appending(path: "reports")
+        let report = try Fixtures.runSkelzoo(["report", "--home", home, "--out", out.path])
+        #expect(report.status == 0, "\(report.stderr)")
+        let readme = try String(contentsOf: out.appending(path: "README.md"), encoding: .utf8)
+        for family in ["## STGCN-1x", "## STGCN++", "## AGCN", "## STGCN\n", "## STGCN-demo"] { #expect(readme.contains(family)) }
+        #expect(readme.contains("| stgcn_8xb16-joint-u100-80e_ntu60-xsub-keypoint-2d | Top 1 Accuracy | 88.95"))
+        #expect(readme.contains("skipped: checkpoint not in the cache (no network here)"))
+        #expect(readme.contains("skipped: a fusion entry"))
+        let details = try String(contentsOf: out.appending(path: "runs/stgcn_8xb16-two-stream-u100-80e_ntu60-xsub-keypoint-2d.md"), encoding: .utf8)
+        #expect(details.contains("`skelzoo fuse stgcn_8xb16-two-stream-u100-80e_ntu60-xsub-keypoint-2d"))
+    }
+}
