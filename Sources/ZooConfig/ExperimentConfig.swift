@@ -76,7 +76,7 @@ public enum PipelineStep: Sendable, Equatable {
     case preNormalize2D(imageShape: [Int])
     case preNormalize3D(zAxis: [Int], xAxis: [Int], alignSpine: Bool, alignShoulder: Bool, alignCenter: Bool)
     /// `GenSkeFeat(dataset, feats, axis=-1)`: `feats` from j, b, jm, bm, concatenated on the channel axis.
-    case genSkeFeat(dataset: SkeletonLayout, feats: [SkeletonFeature])
+    case genSkeFeat(dataset: SkeletonDataset, feats: [SkeletonFeature])
     case uniformSampleFrames(clipLength: Int, numClips: Int, testMode: Bool, seed: Int)
     /// 1.x `FormatGCNInput(num_person, mode)`: output (num_clips, M, T, V, C).
     case formatGCNClips(numPerson: Int, mode: PersonPadding)

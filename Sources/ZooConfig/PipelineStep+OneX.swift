@@ -11,8 +11,8 @@
 //
 // The order is MMAction2's (every 1.x skeleton config uses it); the optional steps may be left out.
 
-/// The joint layout that `GenSkeFeat` takes its bone pairs from (MMAction2 1.x names).
-public enum SkeletonLayout: String, Sendable, Equatable, CaseIterable {
+/// The `dataset` (joint layout) that `GenSkeFeat` takes its bone pairs from (MMAction2 1.x names).
+public enum SkeletonDataset: String, Sendable, Equatable, CaseIterable {
     case coco
     case nturgbd = "nturgb+d"
     case openpose
@@ -117,8 +117,8 @@ extension ExperimentConfig {
                                    alignShoulder: try step.bool("align_shoulder"), alignCenter: try step.bool("align_center"))
         case "GenSkeFeat":
             let datasetValue = try step.value("dataset")
-            guard let dataset = SkeletonLayout(rawValue: try datasetValue.string()) else {
-                throw datasetValue.error("expected one of: \(SkeletonLayout.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let dataset = SkeletonDataset(rawValue: try datasetValue.string()) else {
+                throw datasetValue.error("expected one of: \(SkeletonDataset.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let featsValue = try step.value("feats")
             let feats = try featsValue.array { v throws(ConfigError) -> SkeletonFeature in

@@ -5,7 +5,7 @@
 import ZooConfig
 import ZooTensor
 
-extension SkeletonLayout {
+extension SkeletonDataset {
     /// `JointToBone.pairs`: bone v1 = joint v1 − joint v2 (a root pairs with itself: a zero bone).
     var bonePairs: [(Int, Int)] {
         switch self {
@@ -29,7 +29,7 @@ extension SkeletonClip {
     // MARK: - GenSkeFeat
 
     /// Appends `keypoint_score` as a channel (2-D data), then builds the streams `feats` and concatenates them on C.
-    mutating func genSkeFeat(dataset: SkeletonLayout, feats: [SkeletonFeature]) throws {
+    mutating func genSkeFeat(dataset: SkeletonDataset, feats: [SkeletonFeature]) throws {
         if let score {
             guard dataset != .nturgbd else { throw fail("GenSkeFeat(dataset='nturgb+d') got a 'keypoint_score' (2-D data); use coco or openpose") }
             guard channels == 2 else { throw fail("only 2-D keypoints (C = 2) have 'keypoint_score', found C = \(channels)") }
@@ -76,7 +76,7 @@ extension SkeletonClip {
     }
 
     /// JointToBone: a float32 array, bone v1 = float32(joint v1 − joint v2) computed in the keypoints' dtype.
-    func bones(_ dataset: SkeletonLayout) -> [Double] {
+    func bones(_ dataset: SkeletonDataset) -> [Double] {
         var bone = [Double](repeating: 0, count: values.count)
         for base in stride(from: 0, to: values.count, by: joints * channels) {
             for (v1, v2) in dataset.bonePairs {
@@ -92,7 +92,7 @@ extension SkeletonClip {
 
     /// ToMotion: motion[:, t] = x[:, t + 1] − x[:, t] for t < T − 1, zero at the last frame, in the source's dtype;
     /// the score channel (2-D layouts, C = 3) is the mean of the two frames' scores instead.
-    func motion(of source: [Double], isFloat64 wide: Bool, _ dataset: SkeletonLayout) -> [Double] {
+    func motion(of source: [Double], isFloat64 wide: Bool, _ dataset: SkeletonDataset) -> [Double] {
         func round(_ value: Double) -> Double { wide ? value : Double(Float(value)) }
         var motion = [Double](repeating: 0, count: source.count)
         let plane = joints * channels

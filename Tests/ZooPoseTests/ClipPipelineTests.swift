@@ -14,7 +14,7 @@ import ZooTestSupport
     }
 
     /// The three configs' test pipelines (`configs/skeleton/.../*.py` of the 1.2.0 wheel).
-    static func steps(normalize: PipelineStep, dataset: SkeletonLayout, feats: [SkeletonFeature]) -> [PipelineStep] {
+    static func steps(normalize: PipelineStep, dataset: SkeletonDataset, feats: [SkeletonFeature]) -> [PipelineStep] {
         [normalize, .genSkeFeat(dataset: dataset, feats: feats), .uniformSampleFrames(clipLength: 100, numClips: 10, testMode: true, seed: 255),
          .poseDecode, .formatGCNClips(numPerson: 2, mode: .zero), .packActionInputs]
     }

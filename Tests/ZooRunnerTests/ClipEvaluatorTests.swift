@@ -15,7 +15,7 @@ import ZooTorch
         var directory: String
         var model: RecognizerGCN.Configuration
         var normalize: PipelineStep
-        var dataset: SkeletonLayout
+        var dataset: SkeletonDataset
         var feats: [SkeletonFeature]
         var testDescription: String { directory }
 
