@@ -48,10 +48,11 @@ public enum ClipEvaluator {
             progress?(results.count, samples.count)
         }
 
-        for (index, sample) in samples.enumerated() {
-            guard sample.label < classes else {
-                throw RunnerError("\(source): sample \(index) ('\(sample.frameDirectory)') has label \(sample.label), the model has \(classes) classes")
-            }
+        // Labels first, so a bad file fails before minutes of forward passes.
+        for (index, sample) in samples.enumerated() where sample.label >= classes {
+            throw RunnerError("\(source): sample \(index) ('\(sample.frameDirectory)') has label \(sample.label), the model has \(classes) classes")
+        }
+        for sample in samples {
             let input: Tensor
             do {
                 input = try pipeline.apply(sample, file: source)
