@@ -150,6 +150,10 @@ public enum ConfigLimits {
     /// `videos_per_gpu`, train and test.
     public static let maxBatch = 100_000
     public static let maxEpochs = 1_000_000
+    /// GPUs of a published run (a 1.x config's `gpus`); MMAction2's zoo uses up to 8.
+    public static let maxGPUs = 4096
+    /// `num_clips` of UniformSampleFrames (1.x: 10 at test time).
+    public static let maxClips = 1000
     /// `RepeatDataset` times, multiplied over nesting.
     public static let maxRepeat = 1_000_000
     /// Synthetic `train` and `val` sample counts.

@@ -143,13 +143,8 @@ extension SkelZoo {
         }
 
         func reproduce(_ entry: ZooEntry, context: ZooContext, batch: String) throws -> Outcome {
-            let (text, origin) = try context.sources.configText(for: entry)
-            let config = try ExperimentConfig.parse(text, file: origin)
-            let configHash = Hashing.sha256(Data(text.utf8))
-            let resolvedMode = mode == "auto" ? (entry.weightsURL != nil ? "eval" : "train") : mode
-            let data = DataResolver(root: dataRoot.map { URL(fileURLWithPath: $0) } ?? global.homeURL)
-
-            func skip(_ reason: String, fix: String?) throws -> Outcome {
+            let resolvedMode = mode == "auto" ? (entry.weightsURL != nil || entry.fusion != nil ? "eval" : "train") : mode
+            func recordSkip(_ reason: String, fix: String?, configHash: String?) throws -> Outcome {
                 var run = Run(entryName: entry.name, mode: resolvedMode, status: .skipped)
                 run.batch = batch
                 run.skipReason = reason
@@ -161,6 +156,18 @@ extension SkelZoo {
                 try context.registry.finishRun(started, scores: [:])
                 return Outcome(entry: entry.name, mode: resolvedMode, status: "skipped", verdict: "-", reason: reason, fix: fix)
             }
+            if let fusion = entry.fusion {
+                return try recordSkip("a fusion entry: it is computed from its \(fusion.components.count) streams' test results",
+                                fix: "skelzoo fuse \(entry.name) \(fusion.components.map { "\($0.entry).json" }.joined(separator: " "))", configHash: nil)
+            }
+            let (text, origin) = try context.sources.configText(for: entry)
+            let configHash = Hashing.sha256(Data(text.utf8))
+            let data = DataResolver(root: dataRoot.map { URL(fileURLWithPath: $0) } ?? global.homeURL)
+            func skip(_ reason: String, fix: String?) throws -> Outcome { try recordSkip(reason, fix: fix, configHash: configHash) }
+            if try ConfigKind.of(text, file: origin) == .mmaction1x {
+                return try skip1x(entry, config: RecognizerGCNConfig.parse(text, file: origin), mode: resolvedMode, context: context, data: data, skip: skip)
+            }
+            let config = try ExperimentConfig.parse(text, file: origin)
 
             if resolvedMode == "eval" {
                 guard let url = entry.weightsURL, let fileName = entry.checkpointFileName else {
@@ -260,6 +267,28 @@ extension SkelZoo {
             let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch)
             let (verdictText, passes) = Self.verdict(report)
             return Outcome(entry: entry.name, mode: "train", status: "ran", verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, gpus: gpuCount, passes: passes)
+        }
+
+        /// An MMAction2 1.x entry: what it needs here (checkpoint, annotation file), and the command that runs it.
+        func skip1x(_ entry: ZooEntry, config: RecognizerGCNConfig, mode: String, context: ZooContext, data: DataResolver,
+                    skip: (String, String?) throws -> Outcome) throws -> Outcome {
+            guard mode == "eval" else {
+                return try skip("retraining MMAction2 1.x entries is not wired into reproduce", "skelzoo reproduce \(entry.name) --mode eval")
+            }
+            guard let fileName = entry.checkpointFileName else {
+                return try skip("the zoo gives no checkpoint for this entry", nil)
+            }
+            let checkpoint = context.home.appending(path: "checkpoints").appending(path: fileName)
+            guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+                return try skip("checkpoint not in the cache (no network here)", "skelzoo download \(entry.name)")
+            }
+            let annotation = data.url(config.test.annFile)
+            guard FileManager.default.fileExists(atPath: annotation.path) else {
+                return try skip("annotations \(config.test.annFile) not found under the data root",
+                                "skelzoo download \(entry.name) --data")
+            }
+            return try skip("evaluating MMAction2 1.x checkpoints runs through `skelzoo test`, not yet through reproduce",
+                            "skelzoo test \(entry.name) \(checkpoint.path) --ann-file \(annotation.path) --split \(config.test.split) --out \(entry.name).json")
         }
 
         /// The entry's verdict over its primary-source metrics: the first failing one, else the first.

@@ -27,16 +27,19 @@ extension SkelZoo {
             try Console.run {
                 let context = try ZooContext(global)
                 let zooEntry = try context.entry(named: entry)
-                let config = try context.sources.config(for: zooEntry)
+                // A fusion entry has no model: its components carry the configs and checkpoints.
+                let config = zooEntry.fusion == nil ? try context.sources.entryConfig(for: zooEntry) : nil
                 let runs = try context.registry.runs(for: zooEntry.name)
                 let state = try context.checkpointState(zooEntry)
-                let parameters = STGCNConfiguration(config.model).parameterCount
-                let recipe = PublishedRecipe.resolve(entry: zooEntry, config: config)
+                var parameters: Int?
+                if case .mmaction0x(let config0x)? = config { parameters = STGCNConfiguration(config0x.model).parameterCount }
+                let recipe = config.map { PublishedRecipe.resolve(entry: zooEntry, config: $0) }
+                let entries = context.files.flatMap(\.entries)
                 if json {
                     struct Output: Encodable {
                         var entry: ZooEntry
-                        var parameterCount: Int
-                        var recipe: PublishedRecipe
+                        var parameterCount: Int?
+                        var recipe: PublishedRecipe?
                         var checkpointState: String
                         var runs: [ShownRun]
                     }
@@ -49,7 +52,7 @@ extension SkelZoo {
                 out.append("")
                 out.append("Metadata:")
                 for pair in zooEntry.metadata { out.append("  \(pair[0]): \(pair[1])") }
-                out.append("  Parameters (SkelZoo model): \(parameters)")
+                if let parameters { out.append("  Parameters (SkelZoo model): \(parameters)") }
                 out.append("")
                 out.append("Published scores:")
                 var footnotes: [String] = []
@@ -63,13 +66,32 @@ extension SkelZoo {
                 }
                 for (index, footnote) in footnotes.enumerated() { out.append("  \(String(repeating: "*", count: index + 1)) \(footnote)") }
                 out.append("")
-                out.append("Published recipe:")
-                out.append(contentsOf: recipe.lines.map { "  " + $0 })
+                if let fusion = zooEntry.fusion {
+                    out.append("Fusion: weighted sum of the streams' scores\(fusion.applySoftmax ? " after a softmax per stream" : " (pred_score, no softmax)")")
+                    for component in fusion.components {
+                        let stream = entries.first { $0.name == component.entry }
+                        let top1 = stream?.published("Top 1 Accuracy").map { "Top-1 \($0.value)" } ?? "no published Top-1"
+                        out.append("  \(FuseArguments.format(component.weight)) x \(component.entry)  (\(top1))")
+                    }
+                    if let source = fusion.source { out.append("  [\(source)]") }
+                    out.append("  compute it: skelzoo test COMPONENT CHECKPOINT --ann-file FILE --out COMPONENT.json for each, then")
+                    out.append("  skelzoo fuse \(zooEntry.name) \(fusion.components.map { "\($0.entry).json" }.joined(separator: " "))")
+                }
+                if let recipe {
+                    out.append("Published recipe:")
+                    out.append(contentsOf: recipe.lines.map { "  " + $0 })
+                }
+                if let config, let path = zooEntry.config {
+                    out.append("")
+                    out.append("Config: \(path)")
+                    out.append(contentsOf: ConfigSummary.lines(config).map { "  " + $0 })
+                }
                 out.append("")
-                out.append("Config: \(zooEntry.config)")
-                out.append(contentsOf: ConfigSummary.lines(config).map { "  " + $0 })
-                out.append("")
-                out.append("Checkpoint: \(state.rawValue)")
+                if zooEntry.fusion != nil {
+                    out.append("Checkpoint: none of its own (see its components)")
+                } else {
+                    out.append("Checkpoint: \(state.rawValue)")
+                }
                 if let url = zooEntry.weightsURL { out.append("  url: \(url)") }
                 if let sha = zooEntry.sha256 { out.append("  sha256: \(sha)") }
                 if let prefix = zooEntry.sha256Prefix { out.append("  sha256 prefix (from the file name): \(prefix)") }
@@ -105,6 +127,41 @@ extension SkelZoo {
 }
 
 enum ConfigSummary {
+    static func lines(_ config: EntryConfig) -> [String] {
+        switch config {
+        case .mmaction0x(let config): lines(config)
+        case .mmaction1x(let config): lines(config)
+        }
+    }
+
+    static func lines(_ config: RecognizerGCNConfig) -> [String] {
+        let backbone = config.backbone
+        let units: String
+        switch backbone.architecture {
+        case .stgcn(let adaptive, let position, let residual, let temporal, _):
+            let tcn: String
+            switch temporal {
+            case .unit: tcn = "unit_tcn"
+            case .multiScale(let branches, _): tcn = "mstcn (\(branches.count) branches)"
+            }
+            units = "STGCN: unit_gcn adaptive=\(adaptive.rawValue) conv_pos=\(position) with_res=\(residual), \(tcn)"
+        case .aagcn(let adaptive, let coff, let attention):
+            units = "AAGCN: unit_aagcn adaptive=\(adaptive) coff_embedding=\(coff) attention=\(attention), unit_tcn"
+        }
+        func loader(_ name: String, _ l: DataloaderConfig) -> String {
+            "\(name) \(l.annFile) [\(l.split)]\(l.repeatTimes > 1 ? " x\(l.repeatTimes) (RepeatDataset)" : ""), batch \(l.batchSize)"
+        }
+        let optimizer = config.optimizer
+        return [
+            "model: \(units); graph \(backbone.layout) (\(backbone.graphMode), max_hop \(backbone.maxHop)), data_bn \(backbone.dataBNType ?? "none"), channels \(backbone.stageChannels.map(String.init).joined(separator: ","))",
+            "head: GCNHead, \(config.head.numClasses) classes, average_clips \(config.head.averageClips ?? "none"), loss \(config.head.loss.name)",
+            "data: \(loader("train", config.train)); \(loader("val", config.val)); \(loader("test", config.test))",
+            "test pipeline: \(config.testPipeline.transforms.joined(separator: " -> ")) (clip_len \(config.testPipeline.clipLength), \(config.testPipeline.numClips) clips)",
+            "schedule: \(config.maxEpochs) epochs on \(config.gpus) GPU(s) x \(config.train.batchSize), SGD lr \(optimizer.lr) momentum \(optimizer.momentum) wd \(optimizer.weightDecay)\(optimizer.nesterov ? " nesterov" : "")",
+            "evaluation: every \(config.valInterval) epoch(s) from \(config.valBegin): AccMetric \(config.evaluator.metrics.joined(separator: ", ")) (top-k \(config.evaluator.topk.map(String.init).joined(separator: ",")))",
+        ]
+    }
+
     static func lines(_ config: ExperimentConfig) -> [String] {
         let model = config.model
         var lines = [
