@@ -134,8 +134,6 @@ public struct EvaluationConfig: Sendable, Equatable {
 public enum ConfigLimits {
     /// Frames per clip (`clip_len`, synthetic `frames`); MMAction2 uses 300 (0.x) or 100 (1.x).
     public static let maxClipLength = 100_000
-    /// `num_clips` of 1.x `UniformSampleFrames`; MMAction2 tests with 10.
-    public static let maxClips = 1000
     /// A side of 1.x `PreNormalize2D`'s `img_shape`, in pixels.
     public static let maxImageSide = 1_000_000
     /// `num_person` (head and FormatGCNInput) and synthetic `persons`; MMAction2 uses 1 or 2.

@@ -15,7 +15,8 @@ public enum ClipEvaluator {
     /// - Returns: ``Evaluation`` whose samples' `scores` are `pred_score` (B, NC) and whose metrics are AccMetric's,
     ///   named as MMAction2 1.x prints them (`acc/top1`, `acc/top5`, `acc/mean1`).
     /// - Throws: ``RunnerError`` naming the sample when the data does not fit the model or the pipeline rejects it.
-    public static func evaluate(_ model: RecognizerGCN, samples: [PoseSample], pipeline: ClipPipeline, topk: [Int], batchSize: Int,
+    public static func evaluate(_ model: RecognizerGCN, samples: [PoseSample], pipeline: ClipPipeline,
+                                metrics: [String] = ["top_k_accuracy", "mean_class_accuracy"], topk: [Int], batchSize: Int,
                                 threads: Int, source: String, progress: ((Int, Int) -> Void)? = nil) throws -> Evaluation {
         guard !samples.isEmpty else {
             throw RunnerError("\(source) holds no samples; there is nothing to evaluate", hint: "check the annotation file (and --split)")
@@ -66,6 +67,6 @@ public enum ClipEvaluator {
         }
         try flush()
         let labels = results.map(\.label), scores = results.map(\.scores)
-        return Evaluation(metrics: Metrics.accMetric(topk: topk, scores: scores, labels: labels), samples: results)
+        return Evaluation(metrics: Metrics.accMetric(metrics, topk: topk, scores: scores, labels: labels), samples: results)
     }
 }
