@@ -8,40 +8,28 @@ import ZooTestSupport
 import ZooTorch
 @testable import ZooRunner
 
-/// `skelzoo test` on the MMAction2 1.x fixtures, at the ZooRunner level: checkpoint + ann.pkl through the 1.x test
-/// pipeline, the network and GCNHead's average_clips='prob' give MMAction2 1.2.0's `pred_score` and AccMetric's metrics.
+/// `skelzoo test` on the MMAction2 1.x fixtures, at the ZooRunner level: the zoo config mapped onto the model and the
+/// 1.x test pipeline, checkpoint + ann.pkl through them and GCNHead's average_clips='prob' give MMAction2 1.2.0's
+/// `pred_score` and AccMetric's metrics.
 @Suite struct ClipEvaluatorTests {
+    /// A fixture variant and its zoo config (`configs/...` translated from the mmaction2 1.2.0 wheel), read and mapped
+    /// exactly as `skelzoo test <entry>` does.
     struct Variant: CustomTestStringConvertible, Sendable {
         var directory: String
-        var model: RecognizerGCN.Configuration
-        var normalize: PipelineStep
-        var dataset: SkeletonDataset
-        var feats: [SkeletonFeature]
         var testDescription: String { directory }
 
-        var pipeline: [PipelineStep] {
-            [normalize, .genSkeFeat(dataset: dataset, feats: feats), .uniformSampleFrames(clipLength: 100, numClips: 10, testMode: true, seed: 255),
-             .poseDecode, .formatGCNClips(numPerson: 2, mode: .zero), .packActionInputs]
+        func config() throws -> RecognizerGCNConfig {
+            let entry = try String(contentsOf: Fixtures.url("mmaction1x/\(directory)/entry"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let path = try #require(ZooSources.embeddedConfigPaths.first { $0.hasSuffix("/\(entry).yml") }, "no config for \(entry)")
+            return try RecognizerGCNConfig.parse(try #require(ZooSources.embeddedText(path)), file: path)
         }
+
+        func model() throws -> RecognizerGCN { try RecognizerGCN(configuration: RecognizerGCN.Configuration(config())) }
+        func pipeline() throws -> ClipPipeline { ClipPipeline(try config().testPipeline.steps) }
     }
 
-    /// The three fixture configs (`configs/skeleton/...` of the mmaction2 1.2.0 wheel), written out by hand until the
-    /// zoo's 1.x config files map onto these types.
-    static let variants = [
-        Variant(directory: "stgcn_j_ntu60_2d",
-                model: .init(backbone: .stgcn(STGCN1xConfiguration(layout: "coco", graphMode: .stgcnSpatial)), head: GCNHeadConfiguration(numClasses: 60)),
-                normalize: .preNormalize2D(imageShape: [1080, 1920]), dataset: .coco, feats: [.joint]),
-        Variant(directory: "stgcnpp_j_ntu60_3d",
-                model: .init(backbone: .stgcn(STGCN1xConfiguration(layout: "nturgb+d", graphMode: .spatial, gcnAdaptive: .initial,
-                                                                   gcnWithResidual: true, tcnKind: .multiScale)),
-                             head: GCNHeadConfiguration(numClasses: 60)),
-                normalize: .preNormalize3D(zAxis: [0, 1], xAxis: [8, 4], alignSpine: true, alignShoulder: true, alignCenter: true),
-                dataset: .nturgbd, feats: [.joint]),
-        Variant(directory: "agcn_b_ntu60_2d",
-                model: .init(backbone: .aagcn(AAGCNConfiguration(layout: "coco", graphMode: .spatial, gcnAttention: false)),
-                             head: GCNHeadConfiguration(numClasses: 60)),
-                normalize: .preNormalize2D(imageShape: [1080, 1920]), dataset: .coco, feats: [.bone]),
-    ]
+    static let variants = ["stgcn_j_ntu60_2d", "stgcnpp_j_ntu60_3d", "agcn_b_ntu60_2d"].map(Variant.init)
 
     struct Expected: Decodable {
         var metrics: [String: Double]
@@ -53,12 +41,14 @@ import ZooTorch
     @Test(arguments: variants)
     func testGivesMMAction2sScoresAndMetrics(_ variant: Variant) throws {
         let root = "mmaction1x/\(variant.directory)"
-        var model = try RecognizerGCN(configuration: variant.model)
+        var model = try variant.model()
         try model.load(checkpoint: TorchCheckpoint.load(contentsOf: Fixtures.url("\(root)/checkpoint.pth")))
         let samples = try AnnotationFile.load(Fixtures.url("\(root)/ann.pkl"), split: "xsub_val").samples
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Fixtures.url("\(root)/expected.json")))
         var reported: [Int] = []
-        let evaluation = try ClipEvaluator.evaluate(model, samples: samples, pipeline: ClipPipeline(variant.pipeline), topk: [1, 5], batchSize: 4,
+        let config = try variant.config()
+        #expect(config.test.split == "xsub_val" && config.evaluator.topk == [1, 5] && config.testPipeline.numClips == 10)
+        let evaluation = try ClipEvaluator.evaluate(model, samples: samples, pipeline: variant.pipeline(), topk: config.evaluator.topk, batchSize: 4,
                                                     threads: 2, source: "ann.pkl") { done, _ in reported.append(done) }
         #expect(reported.last == samples.count)
         #expect(evaluation.samples.map(\.frameDirectory) == expected.samples.map(\.frameDirectory))
@@ -78,10 +68,10 @@ import ZooTorch
 
     @Test func aSampleWithALabelBeyondTheClassesIsNamed() throws {
         let variant = Self.variants[0]
-        let model = try RecognizerGCN(configuration: variant.model)
+        let model = try variant.model()
         var samples = try AnnotationFile.load(Fixtures.url("mmaction1x/\(variant.directory)/ann.pkl"), split: "xsub_val").samples
         samples[1].label = 60
-        #expect { try ClipEvaluator.evaluate(model, samples: samples, pipeline: ClipPipeline(variant.pipeline), topk: [1, 5], batchSize: 1,
+        #expect { try ClipEvaluator.evaluate(model, samples: samples, pipeline: variant.pipeline(), topk: [1, 5], batchSize: 1,
                                              threads: 1, source: "ann.pkl") } throws: { error in
             "\(error)".contains("sample 1 ('stgcn_j_ntu60_2d_001') has label 60, the model has 60 classes")
         }
@@ -89,9 +79,9 @@ import ZooTorch
 
     @Test func dataThatDoesNotFitTheModelIsNamed() throws {
         // A 3-D NTU pipeline on the 2-D coco model: 25 joints into a 17-joint graph.
-        let model = try RecognizerGCN(configuration: Self.variants[0].model)
+        let model = try Self.variants[0].model()
         let samples = try AnnotationFile.load(Fixtures.url("mmaction1x/stgcnpp_j_ntu60_3d/ann.pkl"), split: "xsub_val").samples
-        #expect { try ClipEvaluator.evaluate(model, samples: Array(samples.prefix(1)), pipeline: ClipPipeline(Self.variants[1].pipeline),
+        #expect { try ClipEvaluator.evaluate(model, samples: Array(samples.prefix(1)), pipeline: Self.variants[1].pipeline(),
                                              topk: [1, 5], batchSize: 1, threads: 1, source: "ann.pkl") } throws: { error in
             "\(error)".contains("sample 'stgcnpp_j_ntu60_3d_000' does not fit the model")
         }

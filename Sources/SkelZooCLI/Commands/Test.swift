@@ -67,30 +67,37 @@ extension SkelZoo {
                 let resolved = try ModelArgument.resolveAny(model, global: global)
                 let checkpointURL = URL(fileURLWithPath: checkpoint)
                 let annURL = URL(fileURLWithPath: annFile)
-                var recorder = try RunRecorder(context: resolved.context, entry: resolved.entry, mode: "eval", seed: nil, threads: threads,
-                                               configHash: resolved.configHash, workDir: nil)
-                if recorder.run != nil { recorder.run?.checkpointSHA256 = try Hashing.sha256(of: checkpointURL) }
                 let progress = ProgressLine("testing")
-                let started = Date()
-                let evaluation: Evaluation
-                do {
-                    switch resolved.config {
-                    case .mmaction0x(let config):
-                        var network = try ModelArgument.loadModel(config, checkpoint: checkpointURL)
-                        let (_, samples) = try AnnotationFile.load(annURL, split: split)
-                        evaluation = try Evaluator.evaluate(
+                // Model and annotations are read (and rejected) before a run is recorded.
+                let evaluate: () throws -> Evaluation
+                switch resolved.config {
+                case .mmaction0x(let config):
+                    var network = try ModelArgument.loadModel(config, checkpoint: checkpointURL)
+                    let (_, samples) = try AnnotationFile.load(annURL, split: split)
+                    evaluate = {
+                        try Evaluator.evaluate(
                             &network, samples: samples, pipeline: PosePipeline(config.testPipeline), metrics: eval, topk: config.evaluation.topk,
                             batchSize: batchSize ?? config.data.testVideosPerGPU, threads: threads,
                             source: annURL.path) { done, total in progress.update(done, total) }
-                    case .mmaction1x(let config):
-                        // MMAction2 1.x: the 10-clip test pipeline, pred_score = mean of the clips' softmax, AccMetric.
-                        let network = try TaskRunner.loadRecognizer(config, checkpoint: checkpointURL)
-                        let (_, samples) = try AnnotationFile.load(annURL, split: split ?? config.test.split)
-                        evaluation = try ClipEvaluator.evaluate(
+                    }
+                case .mmaction1x(let config):
+                    // MMAction2 1.x: the 10-clip test pipeline, pred_score = mean of the clips' softmax, AccMetric.
+                    let network = try TaskRunner.loadRecognizer(config, checkpoint: checkpointURL)
+                    let (_, samples) = try AnnotationFile.load(annURL, split: split ?? config.test.split)
+                    evaluate = {
+                        try ClipEvaluator.evaluate(
                             network, samples: samples, pipeline: ClipPipeline(config.testPipeline.steps), metrics: eval,
                             topk: config.evaluator.topk, batchSize: batchSize ?? config.test.batchSize, threads: threads,
                             source: annURL.path) { done, total in progress.update(done, total) }
                     }
+                }
+                let started = Date()
+                var recorder = try RunRecorder(context: resolved.context, entry: resolved.entry, mode: "eval", seed: nil, threads: threads,
+                                               configHash: resolved.configHash, workDir: nil)
+                if recorder.run != nil { recorder.run?.checkpointSHA256 = try Hashing.sha256(of: checkpointURL) }
+                let evaluation: Evaluation
+                do {
+                    evaluation = try evaluate()
                 } catch {
                     recorder.fail(error)
                     throw error
