@@ -57,10 +57,10 @@ public struct RecognizerGCNConfig: Sendable, Equatable {
     public var totalBatch: Int { gpus * train.batchSize }
 }
 
-/// A 1.x pipeline as far as the recipe needs it: its transforms in order and `UniformSampleFrames`' clip length and
-/// clips. The transforms' other parameters are checked by the 1.x pipeline reader.
-// TODO(pipe1x): replace with [PipelineStep] once the 1.x transform cases exist (issue 12, the pipeline part).
+/// A 1.x pipeline: its transforms with every parameter (``PipelineStep``), and for the recipe their names in order
+/// and `UniformSampleFrames`' clip length and clips.
 public struct PipelineOutline: Sendable, Equatable {
+    public var steps: [PipelineStep]
     public var transforms: [String]
     public var clipLength: Int
     public var numClips: Int
@@ -381,25 +381,16 @@ extension RecognizerGCNConfig {
         return head
     }
 
-    /// A pipeline's transforms, in an order the 1.x transforms can run.
+    /// A pipeline's transforms, in an order the 1.x transforms can run; every parameter is read by
+    /// ``ExperimentConfig/readPipeline(_:)`` (the 1.x steps), which also checks MMAction2's order.
     static func readPipeline(_ value: YAMLValue) throws(ConfigError) -> PipelineOutline {
+        let types = try value.array { v throws(ConfigError) in try choice(v.map().value("type"), knownTransforms, what: "transform") }
+        let steps = try ExperimentConfig.readPipeline(value)
+        guard PipelineStep.isOneX(steps) else { throw value.error("expected a 1.x pipeline (PreNormalize2D/3D, GenSkeFeat, UniformSampleFrames, ...)") }
         var clips: (length: Int, count: Int)?
-        let types = try value.array { v throws(ConfigError) in
-            let map = try v.map()
-            let type = try choice(map.value("type"), knownTransforms, what: "transform")
-            if type == "UniformSampleFrames" {
-                clips = (try ExperimentConfig.positive(map.value("clip_len"), max: ConfigLimits.maxClipLength),
-                         try ExperimentConfig.positive(map.value("num_clips"), max: ConfigLimits.maxClips))
-            }
-            // TODO(pipe1x): the other parameters are read by the 1.x pipeline mapping; here they are only consumed.
-            for key in map.keys { _ = map.optional(key) }
-            return type
-        }
-        guard let decode = types.firstIndex(of: "PoseDecode"), let format = types.firstIndex(of: "FormatGCNInput"), decode < format,
-              let sample = types.firstIndex(of: "UniformSampleFrames"), sample < decode, let clips else {
-            throw value.error("the pipeline needs UniformSampleFrames, then PoseDecode, then FormatGCNInput")
-        }
-        return PipelineOutline(transforms: types, clipLength: clips.length, numClips: clips.count)
+        for case .uniformSampleFrames(let length, let count, _, _) in steps { clips = (length, count) }
+        guard let clips else { throw value.error("the pipeline needs UniformSampleFrames, then PoseDecode, then FormatGCNInput") }
+        return PipelineOutline(steps: steps, transforms: types, clipLength: clips.length, numClips: clips.count)
     }
 
     static func readLoader(_ value: YAMLValue) throws(ConfigError) -> DataloaderConfig {

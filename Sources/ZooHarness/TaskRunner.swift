@@ -125,4 +125,22 @@ public enum TaskRunner {
         }
         return model
     }
+
+    /// Builds a 1.x config's `RecognizerGCN` and loads the checkpoint's `state_dict` into it (mmengine's
+    /// `message_hub` objects stay inert and unread).
+    public static func loadRecognizer(_ config: RecognizerGCNConfig, checkpoint: URL) throws -> RecognizerGCN {
+        try InputFile.requireRegularFile(checkpoint, role: "checkpoint")
+        var model: RecognizerGCN
+        do { model = try RecognizerGCN(configuration: RecognizerGCN.Configuration(config)) } catch {
+            throw HarnessError("\(config.source): \(error)", hint: "SkelZoo implements the MMAction2 1.x zoo's configurations")
+        }
+        let file: TorchCheckpoint
+        do { file = try TorchCheckpoint.load(contentsOf: checkpoint) } catch {
+            throw HarnessError("\(checkpoint.path): \(error)", hint: "is this a complete .pth file? try downloading it again")
+        }
+        do { try model.load(checkpoint: file) } catch {
+            throw HarnessError("\(checkpoint.path): \(error)", hint: "check that the config (\(config.source)) matches the checkpoint")
+        }
+        return model
+    }
 }

@@ -1,10 +1,11 @@
 // S sequences, Cin/Cout channels, T frames (T' after the stride), V joints, Kt temporal kernel size.
 import ZooTensor
 
-/// Temporal convolution over frames: kernel (Kt, 1), stride (s, 1), zero padding ((Kt-1)/2, 0).
+/// Temporal convolution over frames: kernel (Kt, 1), stride (s, 1), dilation (d, 1), zero padding ((Kt-1)·d/2, 0).
 ///
-/// Shapes: input (S, Cin, T, V) -> output (S, Cout, T', V), T' = (T + 2·pad − Kt) / s + 1.
-/// Mirrors `nn.Conv2d(cin, cout, (Kt, 1), (s, 1), ((Kt-1)/2, 0))`, `st_gcn.tcn[2]` in MMAction2 0.x.
+/// Shapes: input (S, Cin, T, V) -> output (S, Cout, T', V), T' = (T + 2·pad − d·(Kt − 1) − 1) / s + 1.
+/// Mirrors `nn.Conv2d(cin, cout, (Kt, 1), (s, 1), ((Kt-1)/2, 0))`, `st_gcn.tcn[2]` in MMAction2 0.x, and 1.x
+/// `unit_tcn`'s conv, whose padding `(Kt + (Kt-1)(d-1) - 1) // 2` equals (Kt-1)·d/2 for odd Kt.
 /// With Kt = 1 it is the strided 1x1 residual convolution (`residual[0]`).
 public struct TemporalConv: Sendable {
     public struct Parameters: Sendable, Equatable {
@@ -23,16 +24,18 @@ public struct TemporalConv: Sendable {
     public let outputChannels: Int
     public let kernelSize: Int
     public let stride: Int
-    public var padding: Int { (kernelSize - 1) / 2 }
+    public let dilation: Int
+    public var padding: Int { (kernelSize - 1) * dilation / 2 }
 
-    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int) {
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int, dilation: Int = 1) {
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
         self.stride = stride
+        self.dilation = dilation
     }
 
-    public func outputFrames(_ frames: Int) -> Int { (frames + 2 * padding - kernelSize) / stride + 1 }
+    public func outputFrames(_ frames: Int) -> Int { (frames + 2 * padding - dilation * (kernelSize - 1) - 1) / stride + 1 }
 
     /// Lowers one sequence to the GEMM operand: im2col for Kt > 1, frame subsampling for a strided 1x1, or
     /// the input itself. Returns the pointer to use.
@@ -42,7 +45,7 @@ public struct TemporalConv: Sendable {
             Kernels.subsampleFrames(scratch, x, channels: inputChannels, frames: frames, joints: joints, stride: stride, outFrames: outFrames)
         } else {
             Kernels.im2colTemporal(scratch, x, channels: inputChannels, frames: frames, joints: joints, kernel: kernelSize,
-                                   stride: stride, padding: padding, outFrames: outFrames)
+                                   stride: stride, padding: padding, outFrames: outFrames, dilation: dilation)
         }
         return UnsafePointer(scratch)
     }
@@ -108,7 +111,7 @@ public struct TemporalConv: Sendable {
                                                 Kernels.subsampleFramesBackwardAdd(dxN, dCols, channels: inputChannels, frames: t, joints: v, stride: stride, outFrames: tOut)
                                             } else {
                                                 Kernels.col2imTemporalAdd(dxN, dCols, channels: inputChannels, frames: t, joints: v, kernel: kernelSize,
-                                                                          stride: stride, padding: padding, outFrames: tOut)
+                                                                          stride: stride, padding: padding, outFrames: tOut, dilation: dilation)
                                             }
                                         } else {
                                             GEMM.sgemm(dxN, w.baseAddress!, dyN, m: inputChannels, n: q, k: outputChannels, transposeA: true)

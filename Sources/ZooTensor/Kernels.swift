@@ -5,14 +5,14 @@
 
 public enum Kernels {
     /// im2col for a (Kt x 1) convolution over frames with zero padding:
-    /// `columns[(c*Kt + k), t'*V + v] = input[c, t'*stride + k - padding, v]` (0 outside the clip).
+    /// `columns[(c*Kt + k), t'*V + v] = input[c, t'*stride + k*dilation - padding, v]` (0 outside the clip).
     ///
     /// - Parameters:
     ///   - columns: (C*Kt, T'*V) output.
     ///   - input: (C, T, V).
     public static func im2colTemporal(
         _ columns: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
-        channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int
+        channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1
     ) {
         let rowLength = outFrames * joints
         for c in 0..<channels {
@@ -20,7 +20,7 @@ public enum Kernels {
             for k in 0..<kernel {
                 let row = columns + (c * kernel + k) * rowLength
                 for t in 0..<outFrames {
-                    let tIn = t * stride + k - padding
+                    let tIn = t * stride + k * dilation - padding
                     let out = row + t * joints
                     if tIn < 0 || tIn >= frames {
                         out.update(repeating: 0, count: joints)
@@ -39,7 +39,7 @@ public enum Kernels {
     ///   - columns: (C*Kt, T'*V).
     public static func col2imTemporalAdd(
         _ input: UnsafeMutablePointer<Float>, _ columns: UnsafePointer<Float>,
-        channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int
+        channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1
     ) {
         let rowLength = outFrames * joints
         for c in 0..<channels {
@@ -47,7 +47,7 @@ public enum Kernels {
             for k in 0..<kernel {
                 let row = columns + (c * kernel + k) * rowLength
                 for t in 0..<outFrames {
-                    let tIn = t * stride + k - padding
+                    let tIn = t * stride + k * dilation - padding
                     guard tIn >= 0 && tIn < frames else { continue }
                     let destination = target + tIn * joints, source = row + t * joints
                     for v in 0..<joints { destination[v] += source[v] }

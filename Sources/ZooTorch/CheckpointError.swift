@@ -9,6 +9,9 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
     case badArchive(String)
     /// A pickle GLOBAL outside the allowlist, e.g. `("posix", "system")`.
     case disallowedGlobal(module: String, name: String)
+    /// Something the reader needs (an allowed call's argument, the root object, a state_dict entry) is an object of a
+    /// class outside the allowlist, which the reader keeps opaque and never runs.
+    case opaqueObject(module: String, name: String, usedBy: String)
     /// An allowed callable called with arguments it does not accept.
     case badCall(String)
     /// An opcode this reader does not implement (rejected, never skipped).
@@ -32,6 +35,8 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
         case .missingPickle: "the archive has no data.pkl entry"
         case .badArchive(let why): "damaged or unsupported zip archive: \(why)"
         case .disallowedGlobal(let module, let name): "pickle refers to \(module).\(name), which is not allowed in a checkpoint (nothing was executed)"
+        case .opaqueObject(let module, let name, let usedBy):
+            "\(usedBy) depends on a \(module).\(name) object, which is not allowed in what a model loads (kept opaque; nothing was executed)"
         case .badCall(let why): "unexpected call in pickle: \(why)"
         case .unsupportedOpcode(let opcode, let offset): "unsupported pickle opcode 0x\(String(opcode, radix: 16)) at byte \(offset)"
         case .malformedPickle(let why, let offset): "malformed pickle at byte \(offset): \(why)"

@@ -18,6 +18,8 @@ public indirect enum PickleValue: Sendable {
     case tensor(TensorReference)
     /// A numpy array or dtype.
     case numpy(NumpyObject)
+    /// A global outside the allowlist, or what calling one would have built: kept by name, never imported or run.
+    case opaque(OpaqueObject)
 
     public var int: Int? { if case .int(let value) = self { value } else if case .bool(let b) = self { b ? 1 : 0 } else { nil } }
     public var double: Double? {
@@ -35,6 +37,7 @@ public indirect enum PickleValue: Sendable {
         default: nil
         }
     }
+    public var opaqueObject: OpaqueObject? { if case .opaque(let object) = self { object } else { nil } }
     /// Dict entries keyed by string (other keys skipped), in insertion order.
     public var dictionary: PickleDict? { if case .dict(let dict) = self { dict } else { nil } }
 
@@ -54,6 +57,7 @@ public indirect enum PickleValue: Sendable {
         case .storage: "storage"
         case .tensor: "tensor"
         case .numpy(let object): object.array != nil ? "ndarray" : "numpy dtype"
+        case .opaque(let object): "opaque \(object.module).\(object.name)\(object.isInstance ? " object" : "")"
         }
     }
 }
@@ -221,4 +225,23 @@ public struct NumpyArray: Sendable {
     public var fortranOrder: Bool
     public var bigEndian: Bool
     public var data: [UInt8]
+}
+
+/// What an unpickler does with a global outside its allowlist.
+public enum UnknownGlobals: Sendable, Equatable {
+    /// Throw ``CheckpointError/disallowedGlobal(module:name:)`` at the GLOBAL opcode.
+    case refuse
+    /// Keep it as an inert ``OpaqueObject`` (nothing imported, called or given its state).
+    case keepOpaque
+}
+
+/// A global outside the allowlist, by name only, or an object "built" from one (by REDUCE or NEWOBJ) whose arguments
+/// and state were dropped. It holds no other pickle value, so it can neither run code nor close a cycle.
+public struct OpaqueObject: Sendable, Equatable {
+    public var module: String
+    public var name: String
+    /// False for the global itself (`mmengine.logging.history_buffer.HistoryBuffer`), true for a result of calling it.
+    public var isInstance: Bool
+
+    var instance: OpaqueObject { OpaqueObject(module: module, name: name, isInstance: true) }
 }

@@ -71,7 +71,8 @@ public struct TorchCheckpoint: Sendable {
             storages[String(entry.name.dropFirst(prefix.count))] = (entry.offset, entry.size)
         }
         let slice = UnsafeRawBufferPointer(rebasing: raw[pickle.offset..<pickle.offset + pickle.size])
-        let (root, _) = try Unpickler.load(slice)
+        let (root, _) = try Unpickler.load(slice, unknownGlobals: .keepOpaque)
+        try refuseOpaqueRoot(root)
         let checkpoint = TorchCheckpoint(root: root, container: .zip, bytes: bytes, storages: storages)
         try checkpoint.checkStorages(root)
         return checkpoint
@@ -90,7 +91,8 @@ public struct TorchCheckpoint: Sendable {
         if let info = systemInfo.dictionary, case .bool(false)? = info["little_endian"] {
             throw .notACheckpoint("big-endian legacy checkpoints are not supported")
         }
-        let (root, afterRoot) = try Unpickler.load(raw, offset: afterInfo)
+        let (root, afterRoot) = try Unpickler.load(raw, offset: afterInfo, unknownGlobals: .keepOpaque)
+        try refuseOpaqueRoot(root)
         let (keyList, afterKeys) = try Unpickler.load(raw, offset: afterRoot)
         guard let keys = keyList.items?.map(\.string), !keys.contains(nil) else {
             throw .malformedPickle("legacy storage key list is not a list of strings", offset: afterRoot)
@@ -113,6 +115,11 @@ public struct TorchCheckpoint: Sendable {
         let checkpoint = TorchCheckpoint(root: root, container: .legacy, bytes: bytes, storages: storages)
         try checkpoint.checkStorages(root)
         return checkpoint
+    }
+
+    /// The pickled object itself may not be opaque: that is the classic `__reduce__` payload, refused as before.
+    static func refuseOpaqueRoot(_ root: PickleValue) throws(CheckpointError) {
+        if let object = root.opaqueObject { throw .disallowedGlobal(module: object.module, name: object.name) }
     }
 
     /// Every storage a tensor or persistent id refers to exists and holds its declared elements.
@@ -223,12 +230,14 @@ public struct TorchCheckpoint: Sendable {
         return StoredTensor(type: type, shape: shape, floats: floats, integers: integers)
     }
 
-    /// The model weights: `root['state_dict']` for MMCV checkpoints, else the root dict itself. Entries that are
-    /// not tensors are refused by name.
+    /// The model weights: `root['state_dict']` for MMCV/mmengine checkpoints, else the root dict itself. Entries that
+    /// are not tensors are refused by name; one that is an opaque object (a class outside the allowlist) is
+    /// ``CheckpointError/opaqueObject(module:name:usedBy:)``. Opaque objects elsewhere (`message_hub`) are not read.
     public func stateDict() throws(CheckpointError) -> [(name: String, tensor: StoredTensor)] {
         guard let top = root.dictionary else { throw .notACheckpoint("the pickled object is a \(root.kind), not a dict") }
         let weights: PickleDict
         if let inner = top["state_dict"] {
+            if let object = inner.opaqueObject { throw .opaqueObject(module: object.module, name: object.name, usedBy: "'state_dict'") }
             guard let dict = inner.dictionary else { throw .notACheckpoint("'state_dict' is a \(inner.kind), not a dict") }
             weights = dict
         } else {
@@ -237,6 +246,7 @@ public struct TorchCheckpoint: Sendable {
         var result: [(String, StoredTensor)] = []
         for entry in weights.entries {
             guard let name = entry.key.string else { throw .notACheckpoint("state_dict key of type \(entry.key.kind)") }
+            if let object = entry.value.opaqueObject { throw .opaqueObject(module: object.module, name: object.name, usedBy: "state_dict['\(name)']") }
             guard case .tensor(let reference) = entry.value else { throw .notACheckpoint("state_dict['\(name)'] is a \(entry.value.kind), not a tensor") }
             result.append((name, try tensor(reference)))
         }

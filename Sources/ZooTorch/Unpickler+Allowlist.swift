@@ -31,6 +31,10 @@ extension Unpickler {
 
     static func call(_ callable: PickleValue, _ args: [PickleValue]) throws(CheckpointError) -> PickleValue {
         guard case .global(let module, let name) = callable else { throw .badCall("REDUCE on a \(callable.kind), not a global") }
+        // An allowed call never takes an opaque object: what it builds would depend on code we did not run.
+        if let object = args.lazy.compactMap(\.opaqueObject).first {
+            throw .opaqueObject(module: object.module, name: object.name, usedBy: "\(module).\(name)")
+        }
         switch (module, name) {
         case ("collections", "OrderedDict"):
             guard args.isEmpty else { throw .badCall("OrderedDict with arguments") }
@@ -85,6 +89,9 @@ extension Unpickler {
 
     static func build(_ target: PickleValue, _ state: PickleValue) throws(CheckpointError) {
         switch target {
+        case .opaque:
+            // `__setstate__` is never called: the state is dropped, the object stays inert.
+            return
         case .numpy(let object) where !object.isArray:
             // dtype state: (version, byteorder, subarray, names, fields, elsize, alignment, flags)
             if let items = state.items, items.count >= 2, let order = items[1].string { object.bigEndian = order == ">" }

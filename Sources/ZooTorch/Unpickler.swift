@@ -5,8 +5,14 @@
 //   NONE NEWTRUE NEWFALSE BININT BININT1 BININT2 LONG1 BINFLOAT
 //   BINUNICODE SHORT_BINUNICODE BINUNICODE8 BINSTRING SHORT_BINSTRING BINBYTES SHORT_BINBYTES BINBYTES8
 //   EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3 EMPTY_LIST APPEND APPENDS EMPTY_DICT SETITEM SETITEMS
-//   BINPUT LONG_BINPUT MEMOIZE BINGET LONG_BINGET GLOBAL STACK_GLOBAL REDUCE BUILD BINPERSID
+//   BINPUT LONG_BINPUT MEMOIZE BINGET LONG_BINGET GLOBAL STACK_GLOBAL REDUCE BUILD BINPERSID NEWOBJ
 // The GLOBAL allowlist and what each allowed call builds: Unpickler+Allowlist.swift.
+//
+// Globals outside the allowlist are refused (``UnknownGlobals/refuse``, the default), or, for a `.pth` file
+// (``UnknownGlobals/keepOpaque``, what TorchCheckpoint uses), kept as inert ``OpaqueObject`` values: the name is
+// recorded and nothing is imported or called. REDUCE or NEWOBJ on one gives another opaque value (its arguments are
+// dropped), BUILD on one drops the state, and an allowed call refuses an opaque argument. MMAction2 1.x
+// checkpoints need this: their `message_hub` holds mmengine `HistoryBuffer` objects (and `getattr` results).
 //
 // No cycles: a list or dict is frozen the moment it becomes a child of another container (APPEND(S), SETITEM(S),
 // BUILD state, a tuple, REDUCE arguments), and a frozen container is never changed again. Python's pickler only
@@ -66,20 +72,24 @@ public struct Unpickler {
     /// Estimated bytes allocated so far, and the most this pickle may allocate.
     var allocated = 0
     let allocationBudget: Int
+    let unknownGlobals: UnknownGlobals
 
-    init(bytes: UnsafeRawBufferPointer, position: Int, allocationBudget: Int? = nil) {
+    init(bytes: UnsafeRawBufferPointer, position: Int, allocationBudget: Int? = nil, unknownGlobals: UnknownGlobals = .refuse) {
         self.bytes = bytes
         self.position = position
+        self.unknownGlobals = unknownGlobals
         self.allocationBudget = allocationBudget ?? PickleLimits.allocationBudget(forPickleBytes: bytes.count - position)
     }
 
     /// Unpickles one pickle from `bytes`, starting at `offset`. Returns the value and the offset after STOP.
-    public static func load(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) throws(CheckpointError) -> (value: PickleValue, end: Int) {
+    /// - Parameter unknownGlobals: refuse a global outside the allowlist (default), or keep it as an inert opaque value.
+    public static func load(_ bytes: UnsafeRawBufferPointer, offset: Int = 0,
+                            unknownGlobals: UnknownGlobals = .refuse) throws(CheckpointError) -> (value: PickleValue, end: Int) {
         guard offset >= 0, offset <= bytes.count else { throw .malformedPickle("pickle starts past the end of data", offset: offset) }
         guard bytes.count - offset <= PickleLimits.maxPickleBytes else {
             throw .limitExceeded("pickle size", limit: PickleLimits.maxPickleBytes)
         }
-        var reader = Unpickler(bytes: bytes, position: offset)
+        var reader = Unpickler(bytes: bytes, position: offset, unknownGlobals: unknownGlobals)
         let value = try reader.run()
         return (value, reader.position)
     }
@@ -172,17 +182,26 @@ public struct Unpickler {
             case 0x6A: try fetch(Int(try uint(4))) // LONG_BINGET
             case 0x63: // GLOBAL
                 let module = try line(), name = try line()
-                try push(try Self.allowGlobal(module: module, name: name))
+                try push(try resolveGlobal(module: module, name: name))
             case 0x93: // STACK_GLOBAL
                 let name = try pop().value, module = try pop().value
                 guard let moduleName = module.string, let nameName = name.string else {
                     throw .malformedPickle("STACK_GLOBAL needs two strings", offset: start)
                 }
-                try push(try Self.allowGlobal(module: moduleName, name: nameName))
+                try push(try resolveGlobal(module: moduleName, name: nameName))
             case 0x52: // REDUCE
                 let arguments = try pop().value, callable = try pop().value
                 guard case .tuple(let args) = arguments else { throw .malformedPickle("REDUCE arguments are not a tuple", offset: start) }
-                try push(try Self.call(callable, args))
+                if case .opaque(let object) = callable {
+                    try push(.opaque(object.instance))  // nothing is called; the arguments are dropped
+                } else {
+                    try push(try Self.call(callable, args))
+                }
+            case 0x81: // NEWOBJ: cls.__new__(cls, *args), only ever for an opaque class
+                let arguments = try pop().value, callable = try pop().value
+                guard case .tuple = arguments else { throw .malformedPickle("NEWOBJ arguments are not a tuple", offset: start) }
+                guard case .opaque(let object) = callable else { throw .badCall("NEWOBJ on \(callable.kind)") }
+                try push(.opaque(object.instance))
             case 0x62: // BUILD
                 let state = try pop()
                 guard let target = stack.last?.value else { throw .malformedPickle("BUILD on an empty stack", offset: start) }
@@ -197,6 +216,16 @@ public struct Unpickler {
             default:
                 throw .unsupportedOpcode(opcode, offset: start)
             }
+        }
+    }
+
+    /// An allowed global, or (keepOpaque) an opaque name for any other; refused otherwise.
+    func resolveGlobal(module: String, name: String) throws(CheckpointError) -> PickleValue {
+        do {
+            return try Self.allowGlobal(module: module, name: name)
+        } catch {
+            guard unknownGlobals == .keepOpaque, case .disallowedGlobal = error else { throw error }
+            return .opaque(OpaqueObject(module: module, name: name, isInstance: false))
         }
     }
 

@@ -186,6 +186,12 @@ enum ConfigSummary {
         case .poseNormalize: "PoseNormalize"
         case .collect: "Collect"
         case .toTensor: "ToTensor"
+        case .preNormalize2D: "PreNormalize2D"
+        case .preNormalize3D: "PreNormalize3D"
+        case .genSkeFeat(let dataset, let feats): "GenSkeFeat(\(dataset.rawValue), \(feats.map(\.rawValue).joined(separator: "+")))"
+        case .uniformSampleFrames(let clip, let clips, let testMode, _): "UniformSampleFrames(\(clip) x \(clips)\(testMode ? ", test" : ""))"
+        case .formatGCNClips(let persons, _): "FormatGCNInput(M=\(persons))"
+        case .packActionInputs: "PackActionInputs"
         }
     }
 }

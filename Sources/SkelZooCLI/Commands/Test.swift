@@ -14,7 +14,9 @@ extension SkelZoo {
             abstract: "Evaluate a checkpoint on annotations, as MMAction2's tools/test.py --eval does.",
             discussion: """
             Runs the config's test pipeline and the model in eval mode, and prints top1_acc, top5_acc and
-            mean_class_accuracy (fractions, as MMAction2 prints them). With a zoo entry name the run is recorded
+            mean_class_accuracy (fractions, as MMAction2 prints them). MMAction2 1.x entries (RecognizerGCN) run
+            their 10-clip test pipeline, score each sample by the mean of its clips' softmax (pred_score, also what
+            --out writes) and print acc/top1, acc/top5 and acc/mean1. With a zoo entry name the run is recorded
             in the registry. The checkpoint is read without running any code from it.
 
             Examples:
@@ -33,7 +35,7 @@ extension SkelZoo {
         @Option(help: "Annotation pickle (MMAction2 0.x list or 1.x split/annotations).")
         var annFile: String
 
-        @Option(help: "Split of a 1.x annotation file (e.g. xsub_val).")
+        @Option(help: "Split of a 1.x annotation file (e.g. xsub_val; 1.x configs default to their test split).")
         var split: String?
 
         @Option(parsing: .upToNextOption, help: "Metrics: top_k_accuracy, mean_class_accuracy (default: both).")
@@ -62,23 +64,40 @@ extension SkelZoo {
         func run() throws {
             try Console.run {
                 try global.applyArithmetic()
-                let resolved = try ModelArgument.resolve(model, global: global)
+                let resolved = try ModelArgument.resolveAny(model, global: global)
                 let checkpointURL = URL(fileURLWithPath: checkpoint)
-                var network = try ModelArgument.loadModel(resolved.config, checkpoint: checkpointURL)
                 let annURL = URL(fileURLWithPath: annFile)
-                let (_, samples) = try AnnotationFile.load(annURL, split: split)
-                let pipeline = PosePipeline(resolved.config.testPipeline)
                 let progress = ProgressLine("testing")
+                // Model and annotations are read (and rejected) before a run is recorded.
+                let evaluate: () throws -> Evaluation
+                switch resolved.config {
+                case .mmaction0x(let config):
+                    var network = try ModelArgument.loadModel(config, checkpoint: checkpointURL)
+                    let (_, samples) = try AnnotationFile.load(annURL, split: split)
+                    evaluate = {
+                        try Evaluator.evaluate(
+                            &network, samples: samples, pipeline: PosePipeline(config.testPipeline), metrics: eval, topk: config.evaluation.topk,
+                            batchSize: batchSize ?? config.data.testVideosPerGPU, threads: threads,
+                            source: annURL.path) { done, total in progress.update(done, total) }
+                    }
+                case .mmaction1x(let config):
+                    // MMAction2 1.x: the 10-clip test pipeline, pred_score = mean of the clips' softmax, AccMetric.
+                    let network = try TaskRunner.loadRecognizer(config, checkpoint: checkpointURL)
+                    let (_, samples) = try AnnotationFile.load(annURL, split: split ?? config.test.split)
+                    evaluate = {
+                        try ClipEvaluator.evaluate(
+                            network, samples: samples, pipeline: ClipPipeline(config.testPipeline.steps), metrics: eval,
+                            topk: config.evaluator.topk, batchSize: batchSize ?? config.test.batchSize, threads: threads,
+                            source: annURL.path) { done, total in progress.update(done, total) }
+                    }
+                }
                 let started = Date()
                 var recorder = try RunRecorder(context: resolved.context, entry: resolved.entry, mode: "eval", seed: nil, threads: threads,
                                                configHash: resolved.configHash, workDir: nil)
                 if recorder.run != nil { recorder.run?.checkpointSHA256 = try Hashing.sha256(of: checkpointURL) }
                 let evaluation: Evaluation
                 do {
-                    evaluation = try Evaluator.evaluate(
-                        &network, samples: samples, pipeline: pipeline, metrics: eval, topk: resolved.config.evaluation.topk,
-                        batchSize: batchSize ?? resolved.config.data.testVideosPerGPU, threads: threads,
-                        source: annURL.path) { done, total in progress.update(done, total) }
+                    evaluation = try evaluate()
                 } catch {
                     recorder.fail(error)
                     throw error
@@ -97,7 +116,8 @@ extension SkelZoo {
     }
 }
 
-/// `--out` JSON: `{"metrics": {...}, "samples": [{"frame_dir", "label", "scores"}]}` in annotation order.
+/// `--out` JSON: `{"metrics": {...}, "samples": [{"frame_dir", "label", "scores"}]}` in annotation order; `scores` are the
+/// logits (0.x) or `pred_score` (1.x).
 struct TestOutput: Encodable {
     var metrics: [String: Double]
     var samples: [Evaluation.Sample]
@@ -124,18 +144,41 @@ enum ModelArgument {
         var configHash: String
     }
 
-    static func resolve(_ argument: String, global: GlobalOptions) throws -> Resolved {
+    /// A 0.x or 1.x config, with the entry and context when the argument names a zoo entry.
+    struct ResolvedAny {
+        var config: EntryConfig
+        var entry: ZooEntry?
+        var context: ZooContext?
+        /// sha256 of the config text.
+        var configHash: String
+    }
+
+    static func resolveAny(_ argument: String, global: GlobalOptions) throws -> ResolvedAny {
         let looksLikeFile = argument.hasSuffix(".yml") || argument.hasSuffix(".yaml") || argument.contains("/")
         if looksLikeFile {
             guard let text = try ZooSources.readText(URL(fileURLWithPath: argument)) else { throw CLIError("no config file at \(argument)") }
-            return Resolved(config: try ExperimentConfig.parse(text, file: argument), entry: nil, context: nil,
-                            configHash: Hashing.sha256(Data(text.utf8)))
+            return ResolvedAny(config: try parse(text, file: argument), entry: nil, context: nil, configHash: Hashing.sha256(Data(text.utf8)))
         }
         let context = try ZooContext(global)
         let entry = try context.entry(named: argument)
         let (text, origin) = try context.sources.configText(for: entry)
-        return Resolved(config: try ExperimentConfig.parse(text, file: origin), entry: entry, context: context,
-                        configHash: Hashing.sha256(Data(text.utf8)))
+        return ResolvedAny(config: try parse(text, file: origin), entry: entry, context: context, configHash: Hashing.sha256(Data(text.utf8)))
+    }
+
+    static func parse(_ text: String, file: String) throws -> EntryConfig {
+        switch try ConfigKind.of(text, file: file) {
+        case .mmaction0x: .mmaction0x(try ExperimentConfig.parse(text, file: file))
+        case .mmaction1x: .mmaction1x(try RecognizerGCNConfig.parse(text, file: file))
+        }
+    }
+
+    /// A 0.x config (the commands that do not support 1.x entries yet).
+    static func resolve(_ argument: String, global: GlobalOptions) throws -> Resolved {
+        let resolved = try resolveAny(argument, global: global)
+        guard case .mmaction0x(let config) = resolved.config else {
+            throw CLIError("'\(argument)' is an MMAction2 1.x config (RecognizerGCN); this command supports the 0.x configs only")
+        }
+        return Resolved(config: config, entry: resolved.entry, context: resolved.context, configHash: resolved.configHash)
     }
 
     /// Builds the config's model and loads the checkpoint's weights into it.

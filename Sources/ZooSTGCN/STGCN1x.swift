@@ -1,0 +1,209 @@
+// N clips, M persons, S = N*M sequences, C channels, T frames (T' after strides), V joints, K partitions.
+//
+// The `STGCN` backbone of MMAction2 1.x (`mmaction/models/backbones/stgcn.py`), which also builds ST-GCN++
+// (`gcn_adaptive='init'`, `gcn_with_res=True`, `tcn_type='mstcn'`). Forward in eval and training mode, and
+// backward, so both can be retrained. The head is ``Head`` (GCNHead pools exactly like 0.x's STGCNHead).
+import ZooTensor
+
+/// `STGCNBlock` of MMAction2 1.x: `out = ReLU(tcn(gcn(x)) + residual(x))`, residual 0, x, or `unit_tcn` 1x1.
+public struct STGCN1xBlock: Sendable {
+    public struct Parameters: Sendable, Equatable {
+        public var gcn: UnitGCN.Parameters
+        public var temporal: ConvNorm.Parameters?          // tcn (unit_tcn: tcn.conv, tcn.bn)
+        public var multiScale: MultiScaleTCN.Parameters?   // tcn (mstcn)
+        public var residual: ConvNorm.Parameters?          // residual.conv, residual.bn
+    }
+
+    public typealias Gradients = Parameters
+
+    public struct Buffers: Sendable, Equatable {
+        public var gcn: UnitGCN.Buffers
+        public var temporal: ConvNorm.Buffers?
+        public var multiScale: MultiScaleTCN.Buffers?
+        public var residual: ConvNorm.Buffers?
+    }
+
+    public struct Saved: Sendable {
+        let gcn: UnitGCN.Saved
+        let temporal: ConvNorm.Saved?
+        let multiScale: MultiScaleTCN.Saved?
+        let residual: ConvNorm.Saved?
+        let output: Tensor
+    }
+
+    public let shape: BlockShape
+    public let gcn: UnitGCN
+    public let temporal: ConvNorm?
+    public let multiScale: MultiScaleTCN?
+    public let residual: ConvNorm?
+
+    public init(_ shape: BlockShape, partitions: Int, adaptive: GCNAdaptive, gcnWithResidual: Bool, tcnKind: TCNKind) {
+        self.shape = shape
+        gcn = UnitGCN(inputChannels: shape.inputChannels, outputChannels: shape.outputChannels, partitions: partitions,
+                      adaptive: adaptive, withResidual: gcnWithResidual)
+        switch tcnKind {
+        case .unit:
+            temporal = ConvNorm(inputChannels: shape.outputChannels, outputChannels: shape.outputChannels, kernelSize: 9, stride: shape.stride)
+            multiScale = nil
+        case .multiScale:
+            temporal = nil
+            multiScale = MultiScaleTCN(channels: shape.outputChannels, stride: shape.stride)
+        }
+        residual = shape.residual == .convolution
+            ? ConvNorm(inputChannels: shape.inputChannels, outputChannels: shape.outputChannels, stride: shape.stride) : nil
+    }
+
+    public func makeParameters(graph: Tensor) -> Parameters {
+        Parameters(gcn: gcn.makeParameters(graph: graph), temporal: temporal?.makeParameters(), multiScale: multiScale?.makeParameters(),
+                   residual: residual?.makeParameters())
+    }
+
+    public func makeBuffers() -> Buffers {
+        Buffers(gcn: gcn.makeBuffers(), temporal: temporal?.makeBuffers(), multiScale: multiScale?.makeBuffers(), residual: residual?.makeBuffers())
+    }
+
+    /// - Parameter input: (S, Cin, T, V). - Returns: (S, Cout, T', V).
+    public func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: inout Buffers, training: Bool, threads: Int) -> (output: Tensor, saved: Saved?) {
+        var residualOutput: Tensor?, residualSaved: ConvNorm.Saved?
+        switch shape.residual {
+        case .none: break
+        case .identity: residualOutput = input
+        case .convolution:
+            var residualBuffers = buffers.residual!
+            (residualOutput, residualSaved) = residual!.forward(input, parameters.residual!, &residualBuffers, training: training, threads: threads)
+            buffers.residual = residualBuffers
+        }
+        let (g, gcnSaved) = gcn.forward(input, parameters.gcn, &buffers.gcn, training: training, threads: threads)
+        var out: Tensor
+        var temporalSaved: ConvNorm.Saved?, multiScaleSaved: MultiScaleTCN.Saved?
+        if let temporal {
+            var temporalBuffers = buffers.temporal!
+            (out, temporalSaved) = temporal.forward(g, parameters.temporal!, &temporalBuffers, training: training, threads: threads)
+            buffers.temporal = temporalBuffers
+        } else {
+            var multiScaleBuffers = buffers.multiScale!
+            (out, multiScaleSaved) = multiScale!.forward(g, parameters.multiScale!, &multiScaleBuffers, training: training, threads: threads)
+            buffers.multiScale = multiScaleBuffers
+        }
+        out.withUnsafeMutableBufferPointer { o in
+            let base = o.baseAddress!
+            if let residualOutput {
+                residualOutput.withUnsafeBufferPointer { r in
+                    let rBase = r.baseAddress!
+                    Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i] + rBase[i]) } }
+                }
+            } else {
+                Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i]) } }
+            }
+        }
+        guard training, let gcnSaved else { return (out, nil) }
+        return (out, Saved(gcn: gcnSaved, temporal: temporalSaved, multiScale: multiScaleSaved, residual: residualSaved, output: out))
+    }
+
+    /// Adds this block's gradients and returns dInput: ReLU, tcn, gcn in reverse, then the residual's dInput.
+    public func backward(_ dOutput: Tensor, _ saved: Saved, _ parameters: Parameters, into gradients: inout Gradients, threads: Int) -> Tensor {
+        let dPre = STGCNBlock.reluBackward(dOutput, output: saved.output, threads: threads)
+        let dG: Tensor
+        if let temporal {
+            var temporalGradients = gradients.temporal!
+            dG = temporal.backward(dPre, saved.temporal!, parameters.temporal!, into: &temporalGradients, threads: threads)
+            gradients.temporal = temporalGradients
+        } else {
+            var multiScaleGradients = gradients.multiScale!
+            dG = multiScale!.backward(dPre, saved.multiScale!, parameters.multiScale!, into: &multiScaleGradients, threads: threads)
+            gradients.multiScale = multiScaleGradients
+        }
+        var dInput = gcn.backward(dG, saved.gcn, parameters.gcn, into: &gradients.gcn, threads: threads)
+        switch shape.residual {
+        case .none: break
+        case .identity: STGCNBlock.addInPlace(&dInput, dPre, threads: threads)
+        case .convolution:
+            var residualGradients = gradients.residual!
+            let dResidual = residual!.backward(dPre, saved.residual!, parameters.residual!, into: &residualGradients, threads: threads)
+            gradients.residual = residualGradients
+            STGCNBlock.addInPlace(&dInput, dResidual, threads: threads)
+        }
+        return dInput
+    }
+}
+
+/// The 1.x `STGCN` backbone: data BN, then the blocks. Input (N, M, T, V, C), output (N·M, C', T', V).
+public struct STGCN1x: Sendable {
+    public struct Parameters: Sendable, Equatable {
+        public var dataNorm: BatchNorm.Parameters?
+        public var blocks: [STGCN1xBlock.Parameters]
+    }
+
+    public typealias Gradients = Parameters
+
+    public struct Buffers: Sendable, Equatable {
+        public var dataNorm: BatchNorm.Buffers?
+        public var blocks: [STGCN1xBlock.Buffers]
+    }
+
+    public struct Saved: Sendable {
+        let dataNorm: BatchNorm.Saved?
+        let blocks: [STGCN1xBlock.Saved]
+    }
+
+    public let configuration: STGCN1xConfiguration
+    public let graph: GCNGraph
+    public let dataNorm: DataNorm
+    public let blocks: [STGCN1xBlock]
+    public var parameters: Parameters
+    public var buffers: Buffers
+
+    /// A backbone with PyTorch's default-constructed values and A from the graph; load or initialise before use.
+    public init(configuration: STGCN1xConfiguration) throws(ModelConfigurationError) {
+        try configuration.validate()
+        self.configuration = configuration
+        let graph = try GCNGraph(layout: configuration.layout, mode: configuration.graphMode, maxHop: configuration.maxHop)
+        self.graph = graph
+        dataNorm = DataNorm(kind: configuration.dataNorm, persons: configuration.numPerson, joints: graph.jointCount, coordinates: configuration.inChannels)
+        let blocks = configuration.blocks.map {
+            STGCN1xBlock($0, partitions: graph.partitions, adaptive: configuration.gcnAdaptive,
+                         gcnWithResidual: configuration.gcnWithResidual, tcnKind: configuration.tcnKind)
+        }
+        self.blocks = blocks
+        let adjacency = graph.adjacencyTensor
+        parameters = Parameters(dataNorm: dataNorm.makeParameters(), blocks: blocks.map { $0.makeParameters(graph: adjacency) })
+        buffers = Buffers(dataNorm: dataNorm.makeBuffers(), blocks: blocks.map { $0.makeBuffers() })
+    }
+
+    /// - Parameters:
+    ///   - input: (N, M, T, V, C) with M = `num_person` (checked by the caller, ``RecognizerGCN``).
+    ///   - training: batch statistics in every BN (running stats updated) and saved state for ``backward(_:_:into:threads:)``.
+    /// - Returns: features (N·M, C', T', V).
+    public mutating func forward(_ input: Tensor, training: Bool = false, threads: Int = 1) -> (features: Tensor, saved: Saved?) {
+        var (x, dataSaved) = dataNorm.forward(input, parameters.dataNorm, &buffers.dataNorm, training: training, threads: threads)
+        var saved: [STGCN1xBlock.Saved] = []
+        for i in blocks.indices {
+            let (y, blockSaved) = blocks[i].forward(x, parameters.blocks[i], &buffers.blocks[i], training: training, threads: threads)
+            if let blockSaved { saved.append(blockSaved) }
+            x = y
+        }
+        return (x, training ? Saved(dataNorm: dataSaved, blocks: saved) : nil)
+    }
+
+    /// Eval-mode features without touching the model (BN running stats are only read in eval).
+    public func features(_ input: Tensor, threads: Int = 1) -> Tensor {
+        var copy = self
+        return copy.forward(input, training: false, threads: threads).features
+    }
+
+    /// Adds every parameter's gradient for dFeatures (N·M, C', T', V); walks the blocks in reverse, then the data BN.
+    public func backward(_ dFeatures: Tensor, _ saved: Saved, into gradients: inout Gradients, threads: Int = 1) {
+        var dx = dFeatures
+        for i in blocks.indices.reversed() {
+            dx = blocks[i].backward(dx, saved.blocks[i], parameters.blocks[i], into: &gradients.blocks[i], threads: threads)
+        }
+        dataNorm.backward(dx, saved.dataNorm, parameters.dataNorm, into: &gradients.dataNorm, threads: threads)
+    }
+
+    /// Zero gradients shaped like the parameters.
+    public func zeroGradients() -> Gradients {
+        var gradients = parameters
+        for entry in stateEntries { if case .parameter(let path) = entry.slot { gradients[keyPath: path].zero() } }
+        return gradients
+    }
+}
