@@ -152,4 +152,47 @@ import ZooTestSupport
         let details = try String(contentsOf: out.appending(path: "runs/stgcn_8xb16-two-stream-u100-80e_ntu60-xsub-keypoint-2d.md"), encoding: .utf8)
         #expect(details.contains("`skelzoo fuse stgcn_8xb16-two-stream-u100-80e_ntu60-xsub-keypoint-2d"))
     }
+
+    /// With the checkpoint cached and the annotation file under the data root, reproduce evaluates a 1.x entry as
+    /// `skelzoo test` does: here the fixture made by MMAction2 1.2.0, under a zoo entry whose config (beside the zoo file)
+    /// is the released one with 1 test clip instead of 10, to keep the test fast (`skelzoo test`'s own tests check the
+    /// 10-clip scores against MMAction2's).
+    @Test func reproduceEvaluatesA1xEntryWhoseCheckpointAndDataAreHere() throws {
+        let folder = Fixtures.temporaryDirectory()
+        let home = folder.appending(path: "home")
+        let checkpoints = home.appending(path: "checkpoints")
+        let data = home.appending(path: "data/skeleton")
+        let configs = folder.appending(path: "configs")
+        for directory in [checkpoints, data, configs] { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        try FileManager.default.copyItem(at: Fixtures.url("mmaction1x/stgcn_j_ntu60_2d/checkpoint.pth"), to: checkpoints.appending(path: "fixture_j.pth"))
+        try FileManager.default.copyItem(at: Fixtures.url("mmaction1x/stgcn_j_ntu60_2d/ann.pkl"), to: data.appending(path: "ntu60_2d.pkl"))
+        let released = try String(contentsOf: Fixtures.repositoryRoot.appending(path: "configs/stgcn1x/stgcn_8xb16-joint-u100-80e_ntu60-xsub-keypoint-2d.yml"), encoding: .utf8)
+        let oneClip = released.replacingOccurrences(of: "num_clips: 10", with: "num_clips: 1")
+        #expect(oneClip != released)
+        try Data(oneClip.utf8).write(to: configs.appending(path: "fixture_j.yml"))
+        let zoo = folder.appending(path: "fixture1x.yml")
+        try Data("""
+        Collections: [{Name: Fixture-1x}]
+        Models:
+          - Name: fixture_stgcn_1x_joint
+            Config: configs/fixture_j.yml
+            In Collection: Fixture-1x
+            Metadata: {Keypoint: 2d}
+            Results:
+              - {Dataset: fixture, Task: Skeleton-based Action Recognition, Source: MMAction2 1.2.0 AccMetric on the fixture (10 clips), Metrics: {Top 1 Accuracy: "40.00"}}
+            Weights: https://example.invalid/fixture_j.pth
+
+        """.utf8).write(to: zoo)
+        let result = try Fixtures.runSkelzoo(["reproduce", "fixture_stgcn_1x_joint", "--zoo", zoo.path, "--home", home.path, "--threads", "2", "--json"])
+        #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
+        let outcomes = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(outcomes.first?["status"] as? String == "ran")
+        #expect(outcomes.first?["mode"] as? String == "eval")
+        let metrics = try #require(outcomes.first?["metrics"] as? [String: Double])
+        #expect(Set(metrics.keys) == ["acc/top1", "acc/top5", "acc/mean1"])
+        // The verdict compares acc/top1 with the published Top 1 Accuracy.
+        #expect((outcomes.first?["verdict"] as? String).map { $0.hasPrefix("reproduces") || $0.hasPrefix("differs") } == true)
+        let shown = try Fixtures.runSkelzoo(["show", "fixture_stgcn_1x_joint", "--zoo", zoo.path, "--home", home.path])
+        #expect(shown.stdout.contains("acc/top1="))
+    }
 }

@@ -6,6 +6,7 @@ import ZooRegistry
 import ZooReport
 import ZooRunner
 import ZooSTGCN
+import ZooHarness
 
 extension SkelZoo {
     struct Reproduce: ParsableCommand {
@@ -165,7 +166,8 @@ extension SkelZoo {
             let data = DataResolver(root: dataRoot.map { URL(fileURLWithPath: $0) } ?? global.homeURL)
             func skip(_ reason: String, fix: String?) throws -> Outcome { try recordSkip(reason, fix: fix, configHash: configHash) }
             if try ConfigKind.of(text, file: origin) == .mmaction1x {
-                return try skip1x(entry, config: RecognizerGCNConfig.parse(text, file: origin), mode: resolvedMode, context: context, data: data, skip: skip)
+                return try reproduce1x(entry, config: RecognizerGCNConfig.parse(text, file: origin), mode: resolvedMode, configHash: configHash,
+                                       context: context, data: data, batch: batch, skip: skip)
             }
             let config = try ExperimentConfig.parse(text, file: origin)
 
@@ -269,9 +271,10 @@ extension SkelZoo {
             return Outcome(entry: entry.name, mode: "train", status: "ran", verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, gpus: gpuCount, passes: passes)
         }
 
-        /// An MMAction2 1.x entry: what it needs here (checkpoint, annotation file), and the command that runs it.
-        func skip1x(_ entry: ZooEntry, config: RecognizerGCNConfig, mode: String, context: ZooContext, data: DataResolver,
-                    skip: (String, String?) throws -> Outcome) throws -> Outcome {
+        /// An MMAction2 1.x entry: evaluates its cached checkpoint on the config's test split (10-clip pred_score,
+        /// AccMetric), or records what it needs here (checkpoint, annotation file) and the command that provides it.
+        func reproduce1x(_ entry: ZooEntry, config: RecognizerGCNConfig, mode: String, configHash: String, context: ZooContext,
+                         data: DataResolver, batch: String, skip: (String, String?) throws -> Outcome) throws -> Outcome {
             guard mode == "eval" else {
                 return try skip("retraining MMAction2 1.x entries is not wired into reproduce", "skelzoo reproduce \(entry.name) --mode eval")
             }
@@ -284,11 +287,30 @@ extension SkelZoo {
             }
             let annotation = data.url(config.test.annFile)
             guard FileManager.default.fileExists(atPath: annotation.path) else {
-                return try skip("annotations \(config.test.annFile) not found under the data root",
-                                "skelzoo download \(entry.name) --data")
+                return try skip("annotations \(config.test.annFile) not found under the data root", "skelzoo download \(entry.name) --data")
             }
-            return try skip("evaluating MMAction2 1.x checkpoints runs through `skelzoo test`, not yet through reproduce",
-                            "skelzoo test \(entry.name) \(checkpoint.path) --ann-file \(annotation.path) --split \(config.test.split) --out \(entry.name).json")
+            var recorder = try RunRecorder(context: context, entry: entry, mode: "eval", seed: nil, threads: threads, configHash: configHash, workDir: nil)
+            recorder.run?.batch = batch
+            let started = Date()
+            do {
+                let sha = try Hashing.sha256(of: checkpoint)
+                recorder.run?.checkpointSHA256 = sha
+                if let prefix = entry.sha256Prefix, !sha.hasPrefix(prefix) {
+                    throw RunnerError("\(checkpoint.path) has sha256 \(sha.prefix(8))…, the zoo expects \(prefix)…", hint: "delete it and download again")
+                }
+                let network = try TaskRunner.loadRecognizer(config, checkpoint: checkpoint)
+                let (_, samples) = try AnnotationFile.load(annotation, split: config.test.split)
+                let evaluation = try ClipEvaluator.evaluate(
+                    network, samples: samples, pipeline: ClipPipeline(config.testPipeline.steps), metrics: config.evaluator.metrics,
+                    topk: config.evaluator.topk, batchSize: batchSize ?? config.test.batchSize, threads: threads, source: annotation.path)
+                let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
+                try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
+                let (text, passes) = Self.verdict(try ReportBuilder.entry(entry, registry: context.registry, batch: batch))
+                return Outcome(entry: entry.name, mode: "eval", status: "ran", verdict: text, metrics: metrics, passes: passes)
+            } catch {
+                recorder.fail(error)
+                return Outcome(entry: entry.name, mode: "eval", status: "failed", verdict: "-", reason: "\(error)")
+            }
         }
 
         /// The entry's verdict over its primary-source metrics: the first failing one, else the first.
