@@ -7,8 +7,10 @@
 //   get_weighted_score): every product float32 -> float64, summed over streams in float64;
 //   `--apply-softmax` (off in the README's recipe) first applies scipy's softmax to each stream's row;
 //   then top_k_accuracy(fused, labels, (1, 5)) and mean_class_accuracy with the labels of the first file.
-// Here the sum runs over streams in the given order in Double, softmax uses ``PortableMath/exp(_:)``, and the metrics
-// are ``Metrics``' (MMAction2's rules). Upstream only asserts equal sample counts; SkelZoo also requires every stream
+// Here the sum runs over streams in the given order in Double (numpy's np.dot may pair the terms differently: the fused
+// values can differ in the last bit of a float64, which changes a ranking only on an exact tie); softmax uses
+// ``PortableMath/exp(_:)`` in Double where scipy computes in float32 (only with `--apply-softmax`, which the zoo's
+// fusion entries do not use); the metrics are ``Metrics``' (MMAction2's rules). Upstream only asserts equal sample counts; SkelZoo also requires every stream
 // to list the same samples (frame_dir) with the same labels in the same order, and says where they first differ.
 import Foundation
 import ZooRunner
