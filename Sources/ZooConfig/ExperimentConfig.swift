@@ -61,6 +61,9 @@ public enum LossConfig: Sendable, Equatable {
 }
 
 /// One transform of an MMAction2 pose pipeline, with every parameter.
+///
+/// 0.x steps: `paddingWithLoop` ... `toTensor`; 1.x steps (see `PipelineStep+OneX.swift`): `preNormalize2D` ...
+/// `packActionInputs`. `poseDecode` is both. A pipeline is one or the other, never a mix.
 public enum PipelineStep: Sendable, Equatable {
     case paddingWithLoop(clipLength: Int, numClips: Int)
     case poseDecode
@@ -68,6 +71,16 @@ public enum PipelineStep: Sendable, Equatable {
     case poseNormalize(mean: [Double], minValue: [Double], maxValue: [Double])
     case collect(keys: [String], metaKeys: [String])
     case toTensor(keys: [String])
+    // MMAction2 1.x (`mmaction/datasets/transforms/pose_transforms.py`, `formatting.py`).
+    /// `PreNormalize2D(img_shape=(h, w))`: `imageShape` is the fallback when a sample has no `img_shape`.
+    case preNormalize2D(imageShape: [Int])
+    case preNormalize3D(zAxis: [Int], xAxis: [Int], alignSpine: Bool, alignShoulder: Bool, alignCenter: Bool)
+    /// `GenSkeFeat(dataset, feats, axis=-1)`: `feats` from j, b, jm, bm, concatenated on the channel axis.
+    case genSkeFeat(dataset: SkeletonDataset, feats: [SkeletonFeature])
+    case uniformSampleFrames(clipLength: Int, numClips: Int, testMode: Bool, seed: Int)
+    /// 1.x `FormatGCNInput(num_person, mode)`: output (num_clips, M, T, V, C).
+    case formatGCNClips(numPerson: Int, mode: PersonPadding)
+    case packActionInputs
 }
 
 public struct DatasetConfig: Sendable, Equatable {
@@ -121,6 +134,8 @@ public struct EvaluationConfig: Sendable, Equatable {
 public enum ConfigLimits {
     /// Frames per clip (`clip_len`, synthetic `frames`); MMAction2 uses 300 (0.x) or 100 (1.x).
     public static let maxClipLength = 100_000
+    /// A side of 1.x `PreNormalize2D`'s `img_shape`, in pixels.
+    public static let maxImageSide = 1_000_000
     /// `num_person` (head and FormatGCNInput) and synthetic `persons`; MMAction2 uses 1 or 2.
     public static let maxPersons = 64
     /// Input and block channels; ST-GCN's widest block has 256.
@@ -133,6 +148,10 @@ public enum ConfigLimits {
     /// `videos_per_gpu`, train and test.
     public static let maxBatch = 100_000
     public static let maxEpochs = 1_000_000
+    /// GPUs of a published run (a 1.x config's `gpus`); MMAction2's zoo uses up to 8.
+    public static let maxGPUs = 4096
+    /// `num_clips` of UniformSampleFrames (1.x: 10 at test time).
+    public static let maxClips = 1000
     /// `RepeatDataset` times, multiplied over nesting.
     public static let maxRepeat = 1_000_000
     /// Synthetic `train` and `val` sample counts.
@@ -305,6 +324,7 @@ extension ExperimentConfig {
     /// A pipeline in an order the transforms can run: [PaddingWithLoop] PoseDecode FormatGCNInput [PoseNormalize] ...
     static func readPipeline(_ value: YAMLValue) throws(ConfigError) -> [PipelineStep] {
         let steps = try value.array(readStep)
+        if steps.contains(where: \.isOneX) { return try checkOneXPipeline(steps, value) }
         func position(_ match: (PipelineStep) -> Bool) -> Int? { steps.firstIndex(where: match) }
         guard let decode = position({ $0 == .poseDecode }) else { throw value.error("the pipeline needs PoseDecode") }
         guard let format = position({ if case .formatGCNInput = $0 { true } else { false } }), format > decode else {
@@ -332,6 +352,8 @@ extension ExperimentConfig {
             }
         case "PoseDecode":
             result = .poseDecode
+        case "FormatGCNInput" where step.optional("input_format") == nil:
+            result = try readFormatGCNClips(step)
         case "FormatGCNInput":
             let format = try step.value("input_format")
             guard try format.string() == "NCTVM" else { throw format.error("expected 'NCTVM'") }
@@ -360,8 +382,11 @@ extension ExperimentConfig {
                               metaKeys: try step.value("meta_keys").array { v throws(ConfigError) in try v.string() })
         case "ToTensor":
             result = .toTensor(keys: try step.value("keys").array { v throws(ConfigError) in try v.string() })
+        case let name where oneXStepNames.contains(name):
+            result = try readOneXStep(name, step)
         default:
-            throw typeValue.error("unknown transform (expected PaddingWithLoop, PoseDecode, FormatGCNInput, PoseNormalize, Collect or ToTensor)")
+            throw typeValue.error("unknown transform (expected PaddingWithLoop, PoseDecode, FormatGCNInput, PoseNormalize, Collect or ToTensor "
+                                  + "for 0.x; \(oneXStepNames.joined(separator: ", ")), PoseDecode or FormatGCNInput for 1.x)")
         }
         try step.finish()
         return result

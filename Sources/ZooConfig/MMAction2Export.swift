@@ -28,6 +28,10 @@ public enum MMAction2Export {
                 + "extension: MMAction2 \(mmaction2Version)'s STGCN hard-codes channels \(list(mmaction2Channels)) and strides "
                 + "\(list(mmaction2Strides)) and rejects these keys")
         }
+        let oneX = Set((config.trainPipeline + config.valPipeline + config.testPipeline).filter(\.isOneX).map(transformName))
+        if !oneX.isEmpty {
+            reasons.append("its pipelines use MMAction2 1.x transforms (\(oneX.sorted().joined(separator: ", "))) that \(mmaction2Version) does not have")
+        }
         return reasons
     }
 
@@ -173,6 +177,25 @@ public enum MMAction2Export {
             .dict([("type", .string("Collect")), ("keys", .list(keys.map(PythonValue.string))), ("meta_keys", .list(metaKeys.map(PythonValue.string)))])
         case .toTensor(let keys):
             .dict([("type", .string("ToTensor")), ("keys", .list(keys.map(PythonValue.string)))])
+        case .preNormalize2D, .preNormalize3D, .genSkeFeat, .uniformSampleFrames, .formatGCNClips, .packActionInputs:
+            preconditionFailure("inexpressible(_:) refuses configs with MMAction2 1.x transforms before they are rendered")
+        }
+    }
+
+    /// The transform's MMAction2 type name, for messages.
+    static func transformName(_ step: PipelineStep) -> String {
+        switch step {
+        case .preNormalize2D: "PreNormalize2D"
+        case .preNormalize3D: "PreNormalize3D"
+        case .genSkeFeat: "GenSkeFeat"
+        case .uniformSampleFrames: "UniformSampleFrames"
+        case .formatGCNClips, .formatGCNInput: "FormatGCNInput"
+        case .packActionInputs: "PackActionInputs"
+        case .paddingWithLoop: "PaddingWithLoop"
+        case .poseDecode: "PoseDecode"
+        case .poseNormalize: "PoseNormalize"
+        case .collect: "Collect"
+        case .toTensor: "ToTensor"
         }
     }
 

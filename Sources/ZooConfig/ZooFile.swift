@@ -38,12 +38,34 @@ public struct ReferenceRun: Sendable, Equatable, Codable {
     public var threads: Int
 }
 
+/// A multi-stream fusion result (MMAction2 1.x `tools/analysis_tools/report_accuracy.py`): the weighted sum of its
+/// component entries' per-sample scores, as the READMEs' two-stream (joint:bone = 1:1) and four-stream
+/// (joint:joint-motion:bone:bone-motion = 2:1:2:1) rows.
+public struct FusionSpec: Sendable, Equatable, Codable {
+    public struct Component: Sendable, Equatable, Codable {
+        /// A zoo entry of the same file.
+        public var entry: String
+        /// Its coefficient (`--coefficients`).
+        public var weight: Double
+    }
+
+    public var components: [Component]
+    /// `--apply-softmax`: softmax each stream's scores before weighting (off upstream: `pred_score` is already a
+    /// probability).
+    public var applySoftmax: Bool
+    /// Where the recipe comes from.
+    public var source: String?
+}
+
 /// One model of the zoo.
 public struct ZooEntry: Sendable, Equatable, Codable {
     public var name: String
     public var collection: String
-    /// Config path as written in the zoo file (e.g. `configs/stgcn/x.yml`).
-    public var config: String
+    /// Config path as written in the zoo file (e.g. `configs/stgcn/x.yml`); nil for a fusion entry, which has no model
+    /// of its own.
+    public var config: String?
+    /// For a fusion entry: its components and their weights.
+    public var fusion: FusionSpec?
     /// `Metadata`, in file order, values as written.
     public var metadata: [[String]]
     public var scores: [PublishedScore]
@@ -95,12 +117,24 @@ public struct ZooFile: Sendable, Equatable {
             return collection
         }
         var entries: [ZooEntry] = []
-        for value in try top.value("Models").array() {
+        let models = try top.value("Models").array()
+        for value in models {
             let entry = try readEntry(value, zooFile: name, collections: collections.map(\.name))
             if entries.contains(where: { $0.name == entry.name }) {
                 throw value.error("duplicate model name '\(entry.name)'")
             }
             entries.append(entry)
+        }
+        // A fusion entry combines entries of its own file that have a model (not other fusions).
+        for (entry, value) in zip(entries, models) {
+            for component in entry.fusion?.components ?? [] {
+                guard let target = entries.first(where: { $0.name == component.entry }) else {
+                    throw try value.map().value("Fusion").error("component '\(component.entry)' is not an entry of this file")
+                }
+                guard target.fusion == nil else {
+                    throw try value.map().value("Fusion").error("component '\(component.entry)' is itself a fusion entry; name the streams")
+                }
+            }
         }
         try top.finish()
         return ZooFile(name: name, collections: collections, entries: entries)
@@ -178,8 +212,19 @@ public struct ZooFile: Sendable, Equatable {
                                  launcherSource: try r.optional("Launcher Source")?.string(), precision: precision)
             try r.finish()
         }
+        let configValue = map.optional("Config")
+        let fusionValue = map.optional("Fusion")
+        let fusion = try fusionValue.map { v throws(ConfigError) in try readFusion(v) }
+        switch (configValue, fusionValue) {
+        case (nil, nil): throw value.error("an entry needs Config (a model) or Fusion (components and weights)")
+        case (_?, let fusion?): throw fusion.error("a fusion entry has no Config of its own; remove one of Config and Fusion")
+        default: break
+        }
+        if fusion != nil, let weights = map.optional("Weights") {
+            throw weights.error("a fusion entry has no checkpoint; its components have")
+        }
         let entry = ZooEntry(
-            name: name, collection: collection, config: try map.string("Config"), metadata: metadata, scores: scores,
+            name: name, collection: collection, config: try configValue?.string(), fusion: fusion, metadata: metadata, scores: scores,
             weightsURL: try map.optional("Weights")?.string(), sha256Prefix: prefix?.lowercased(), sha256: sha?.lowercased(),
             trainingLog: try map.optional("Training Log")?.string(),
             trainingJSONLog: try map.optional("Training Json Log")?.string(),
@@ -188,5 +233,32 @@ public struct ZooFile: Sendable, Equatable {
             reference: reference, recipe: recipe, zooFile: zooFile)
         try map.finish()
         return entry
+    }
+
+    /// Named bound on the streams of one fusion entry (MMAction2's READMEs use 2 and 4).
+    public static let maxFusionComponents = 16
+
+    static func readFusion(_ value: YAMLValue) throws(ConfigError) -> FusionSpec {
+        let map = try value.map()
+        let componentsValue = try map.value("Components")
+        let components = try componentsValue.array { v throws(ConfigError) -> FusionSpec.Component in
+            let c = try v.map()
+            let weightValue = try c.value("Weight")
+            let weight = try weightValue.double()
+            guard weight.isFinite, weight > 0 else { throw weightValue.error("expected a weight > 0, found \(weight)") }
+            let component = FusionSpec.Component(entry: try c.string("Entry"), weight: weight)
+            try c.finish()
+            return component
+        }
+        guard (2...maxFusionComponents).contains(components.count) else {
+            throw componentsValue.error("expected 2 to \(maxFusionComponents) components, found \(components.count)")
+        }
+        guard Set(components.map(\.entry)).count == components.count else {
+            throw componentsValue.error("a component is named twice; give it one entry with the summed weight")
+        }
+        let spec = FusionSpec(components: components, applySoftmax: try map.bool("Apply Softmax"),
+                              source: try map.optional("Source")?.string())
+        try map.finish()
+        return spec
     }
 }

@@ -74,15 +74,21 @@ public struct ZooSources: Sendable {
     }
 
     /// The text of `entry`'s config and where it came from: beside its zoo file, else the embedded copy.
+    /// - Throws: ``ConfigError`` when the config is not found, or when `entry` is a fusion entry (it has no model).
     public func configText(for entry: ZooEntry) throws(ConfigError) -> (text: String, origin: String) {
         let file = files.first { $0.name == entry.zooFile }
+        guard let config = entry.config else {
+            let streams = entry.fusion?.components.map(\.entry).joined(separator: ", ") ?? "none"
+            throw ConfigError(file: file?.origin ?? entry.zooFile, line: nil, key: entry.name,
+                              message: "'\(entry.name)' is a fusion entry with no model of its own; test its streams (\(streams)) and combine them with `skelzoo fuse \(entry.name)`")
+        }
         if let root = file?.root {
-            let url = root.appending(path: entry.config)
+            let url = root.appending(path: config)
             if let text = try Self.readText(url) { return (text, url.path) }
         }
-        if let text = EmbeddedZoo.files[entry.config] { return (text, "embedded:\(entry.config)") }
+        if let text = EmbeddedZoo.files[config] { return (text, "embedded:\(config)") }
         throw ConfigError(file: file?.origin ?? entry.zooFile, line: nil, key: "\(entry.name).Config",
-                          message: "config '\(entry.config)' not found (looked beside the zoo file and in the built-in configs)")
+                          message: "config '\(config)' not found (looked beside the zoo file and in the built-in configs)")
     }
 
     /// The UTF-8 text of a config or zoo file, or nil when there is no file at `url` (the only case a caller may fall
@@ -104,10 +110,21 @@ public struct ZooSources: Sendable {
         return text
     }
 
-    /// `entry`'s parsed config.
+    /// `entry`'s parsed MMAction2 0.x config.
+    /// - Throws: ``ConfigError`` when it is malformed, or is a 1.x config (read those with ``entryConfig(for:)``).
     public func config(for entry: ZooEntry) throws(ConfigError) -> ExperimentConfig {
         let (text, origin) = try configText(for: entry)
+        guard try ConfigKind.of(text, file: origin) == .mmaction0x else {
+            throw ConfigError(file: origin, line: nil, key: entry.name,
+                              message: "'\(entry.name)' is an MMAction2 1.x entry (RecognizerGCN); this command supports the 0.x entries only")
+        }
         return try ExperimentConfig.parse(text, file: origin)
+    }
+
+    /// `entry`'s parsed config, 0.x or 1.x.
+    public func entryConfig(for entry: ZooEntry) throws(ConfigError) -> EntryConfig {
+        let (text, origin) = try configText(for: entry)
+        return try EntryConfig.parse(text, file: origin)
     }
 
     /// Every embedded config path (for tests and `--help`).
@@ -117,4 +134,29 @@ public struct ZooSources: Sendable {
 
     /// The embedded text of a repository-relative path such as `configs/stgcn/x.yml`.
     public static func embeddedText(_ path: String) -> String? { EmbeddedZoo.files[path] }
+}
+
+/// A zoo entry's config, of either release.
+public enum EntryConfig: Sendable, Equatable {
+    case mmaction0x(ExperimentConfig)
+    case mmaction1x(RecognizerGCNConfig)
+
+    /// Parses `text` (read from `file`) as whichever release's config it is.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> EntryConfig {
+        switch try ConfigKind.of(text, file: file) {
+        case .mmaction0x: .mmaction0x(try ExperimentConfig.parse(text, file: file))
+        case .mmaction1x: .mmaction1x(try RecognizerGCNConfig.parse(text, file: file))
+        }
+    }
+
+    /// Every annotation file the config reads (train, val, test; repeated paths once), relative to the data root.
+    public var annotationFiles: [String] {
+        let files: [String]
+        switch self {
+        case .mmaction0x(let config): files = [config.data.train.annFile, config.data.val.annFile, config.data.test.annFile]
+        case .mmaction1x(let config): files = [config.train.annFile, config.val.annFile, config.test.annFile]
+        }
+        var seen: Set<String> = []
+        return files.filter { seen.insert($0).inserted }
+    }
 }

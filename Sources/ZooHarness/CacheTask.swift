@@ -41,8 +41,7 @@ public struct CacheTask {
                                    expected: ExpectedHash(sha256: entry.sha256, prefix: entry.sha256Prefix), isCheckpoint: true))
         }
         if data, !entry.dataURLs.isEmpty {
-            let config = try context.sources.config(for: entry)
-            let annFiles = [config.data.train.annFile, config.data.val.annFile, config.data.test.annFile]
+            let annFiles = try context.sources.entryConfig(for: entry).annotationFiles
             for url in entry.dataURLs {
                 let name = URL(string: url)?.lastPathComponent ?? url
                 let relative = annFiles.first { $0.hasSuffix("/" + name) } ?? "data/\(name)"

@@ -7,6 +7,7 @@ import ZooIO
 import ZooPose
 import ZooRegistry
 import ZooRunner
+import ZooSTGCN
 
 public enum Reproducer {
     public struct Options {
@@ -92,14 +93,24 @@ public enum Reproducer {
 
     /// Reproduces one entry; every run (and skip) is recorded under `batch`. Throws only when the registry cannot record.
     public static func reproduce(_ entry: ZooEntry, options: Options, context: ZooContext, batch: String, log: HarnessLog) throws -> Outcome {
-        let (text, origin) = try context.sources.configText(for: entry)
-        let config = try ExperimentConfig.parse(text, file: origin)
-        let configHash = Hashing.sha256(Data(text.utf8))
         let mode = options.mode.resolve(for: entry)
-
-        func skip(_ reason: String, fix: String?) throws -> Outcome {
+        func skip(_ reason: String, fix: String?, configHash: String?) throws -> Outcome {
             try RunRecorder.recordSkip(context.registry, entry: entry.name, mode: mode, batch: batch, reason: reason, fix: fix, configHash: configHash)
             return Outcome(entry: entry.name, mode: mode, status: .skipped, verdict: "-", reason: reason, fix: fix)
+        }
+        if let fusion = entry.fusion {
+            return try skip("a fusion entry: it is computed from its \(fusion.components.count) streams' test results",
+                            fix: "skelzoo fuse \(entry.name) \(fusion.components.map { "\($0.entry).json" }.joined(separator: " "))", configHash: nil)
+        }
+        let (text, origin) = try context.sources.configText(for: entry)
+        let configHash = Hashing.sha256(Data(text.utf8))
+        func skip(_ reason: String, fix: String?) throws -> Outcome { try skip(reason, fix: fix, configHash: configHash) }
+        let config: ExperimentConfig
+        switch try EntryConfig.parse(text, file: origin) {
+        case .mmaction0x(let config0x): config = config0x
+        case .mmaction1x(let config1x):
+            return try reproduce1x(entry, config: config1x, mode: mode, configHash: configHash, options: options, context: context, batch: batch,
+                                   log: log, skip: skip)
         }
         func recorder(seed: Int?, workDir: String?) throws -> RunRecorder {
             var recorder = try RunRecorder(context: context, entry: entry, mode: mode, seed: seed, threads: options.threads,
@@ -199,5 +210,48 @@ public enum Reproducer {
         }
         let (verdictText, passes) = ReportBuilder.verdict(try ReportBuilder.entry(entry, registry: context.registry, batch: batch))
         return Outcome(entry: entry.name, mode: .train, status: .ran, verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, gpus: gpuCount, passes: passes)
+    }
+
+    /// An MMAction2 1.x entry: evaluates its cached checkpoint on the config's test split (10-clip pred_score, AccMetric),
+    /// or records what it needs here (checkpoint, annotation file) and the command that provides it.
+    static func reproduce1x(_ entry: ZooEntry, config: RecognizerGCNConfig, mode: RunMode, configHash: String, options: Options,
+                            context: ZooContext, batch: String, log: HarnessLog,
+                            skip: (String, String?) throws -> Outcome) throws -> Outcome {
+        guard mode == .eval else {
+            return try skip("retraining MMAction2 1.x entries is not wired into reproduce", "skelzoo reproduce \(entry.name) --mode eval")
+        }
+        guard let fileName = entry.checkpointFileName else {
+            return try skip("the zoo gives no checkpoint for this entry", nil)
+        }
+        let checkpoint = context.checkpointURL(fileName: fileName)
+        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+            return try skip("checkpoint not in the cache (no network here)", "skelzoo download \(entry.name)")
+        }
+        let annotation = DataResolver(root: options.dataRoot).url(config.test.annFile)
+        guard FileManager.default.fileExists(atPath: annotation.path) else {
+            return try skip("annotations \(config.test.annFile) not found under the data root", "skelzoo download \(entry.name) --data")
+        }
+        var recorder = try RunRecorder(context: context, entry: entry, mode: .eval, seed: nil, threads: options.threads,
+                                       configHash: configHash, workDir: nil, log: log)
+        recorder.run?.batch = batch
+        let started = Date()
+        do {
+            let sha = try Hashing.sha256(of: checkpoint)
+            recorder.run?.checkpointSHA256 = sha
+            if let prefix = entry.sha256Prefix, !sha.hasPrefix(prefix) {
+                throw RunnerError("\(checkpoint.path) has sha256 \(sha.prefix(8))…, the zoo expects \(prefix)…", hint: "delete it and download again")
+            }
+            let network = try ModelLoader.recognizer(config, checkpoint: checkpoint)
+            let samples = try AnnotationFile.load(annotation, split: config.test.split).samples
+            let evaluation = try CheckpointTest.evaluate(network, config: config, samples: samples, batchSize: options.batchSize,
+                                                         threads: options.threads, source: annotation.path)
+            let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
+            try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
+            let (text, passes) = ReportBuilder.verdict(try ReportBuilder.entry(entry, registry: context.registry, batch: batch))
+            return Outcome(entry: entry.name, mode: .eval, status: .ran, verdict: text, metrics: metrics, passes: passes)
+        } catch {
+            recorder.fail(error)
+            return .failed(entry, .eval, "\(error)")
+        }
     }
 }

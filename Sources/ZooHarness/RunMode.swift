@@ -4,9 +4,9 @@ import ZooConfig
 public enum RunMode: String, Sendable, Codable, CaseIterable {
     case eval, train
 
-    /// `auto`: evaluate where the zoo gives a checkpoint, retrain otherwise.
+    /// `auto`: evaluate where the zoo gives a checkpoint (or fuses its streams' results), retrain otherwise.
     public static func auto(for entry: ZooEntry) -> RunMode {
-        entry.weightsURL != nil ? .eval : .train
+        entry.weightsURL != nil || entry.fusion != nil ? .eval : .train
     }
 }
 

@@ -104,7 +104,17 @@ public enum AnnotationFile {
             score = values
         }
         guard keypoint.allSatisfy({ $0.isFinite }) else { throw fail("'keypoint' holds NaN or infinite values (or values beyond float32)") }
-        return PoseSample(frameDirectory: name, label: label, totalFrames: total, keypoint: keypoint, keypointShape: shape, keypointScore: score)
+        var imageShape: [Int]?
+        switch dict["img_shape"] {
+        case nil, .some(.none): break
+        case .some(let value):
+            guard let items = value.items, items.count == 2, let height = items[0].int, let width = items[1].int, height > 0, width > 0 else {
+                throw fail("'img_shape' must be (height, width), two positive ints, found \(value.kind)")
+            }
+            imageShape = [height, width]
+        }
+        return PoseSample(frameDirectory: name, label: label, totalFrames: total, keypoint: keypoint, keypointShape: shape, keypointScore: score,
+                          imageShape: imageShape)
     }
 
     static func array(_ value: PickleValue, field: String, fail: (String) -> AnnotationError) throws -> ([Float], [Int]) {

@@ -65,6 +65,8 @@ public struct PosePipeline: Sendable {
                 output = tensor
             case .collect, .toTensor:
                 break
+            case .preNormalize2D, .preNormalize3D, .genSkeFeat, .uniformSampleFrames, .formatGCNClips, .packActionInputs:
+                preconditionFailure("a 1.x step in a 0.x pipeline: run 1.x pipelines with ClipPipeline")
             }
         }
         guard let output else { preconditionFailure("pipeline without FormatGCNInput") }

@@ -12,14 +12,18 @@ public struct PoseSample: Sendable, Equatable {
     public var keypointShape: [Int]
     /// (M, T, V) detection scores, 2-D data only.
     public var keypointScore: [Float]?
+    /// `img_shape` (height, width) in pixels, when the annotation has one; 1.x `PreNormalize2D` divides by it.
+    public var imageShape: [Int]?
 
-    public init(frameDirectory: String, label: Int, totalFrames: Int, keypoint: [Float], keypointShape: [Int], keypointScore: [Float]?) {
+    public init(frameDirectory: String, label: Int, totalFrames: Int, keypoint: [Float], keypointShape: [Int], keypointScore: [Float]?,
+                imageShape: [Int]? = nil) {
         self.frameDirectory = frameDirectory
         self.label = label
         self.totalFrames = totalFrames
         self.keypoint = keypoint
         self.keypointShape = keypointShape
         self.keypointScore = keypointScore
+        self.imageShape = imageShape
     }
 
     public var persons: Int { keypointShape[0] }

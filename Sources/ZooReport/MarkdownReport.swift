@@ -98,7 +98,7 @@ public enum MarkdownReport {
 
     public static func cells(_ entry: ReportEntry, _ score: ReportScore) -> Cells {
         var cells = Cells()
-        guard let metric = MetricNames.measuredBy[score.metric], let published = Double(score.value) else { return cells }
+        guard let names = MetricNames.measuredBy[score.metric], let published = Double(score.value) else { return cells }
         switch entry.state {
         case .notRun(let why):
             cells.measured = "not run: \(why)"
@@ -109,7 +109,7 @@ public enum MarkdownReport {
             cells.verdict = "failed"
             cells.passes = false
         case .evaluated(let result):
-            guard let value = result.metrics[metric].map({ $0 * 100 }) else { return cells }
+            guard let value = MetricNames.value(names, in: result.metrics).map({ $0 * 100 }) else { return cells }
             cells.mean = value
             cells.measured = String(format: "%.2f (eval, n=1)", value)
             cells.delta = String(format: "%+.2f", value - published)
@@ -117,7 +117,7 @@ public enum MarkdownReport {
             cells.verdict = verdict.text
             cells.passes = verdict.passes
         case .retrained(let seeds):
-            let values = seeds.compactMap { $0.metrics[metric].map { $0 * 100 } }
+            let values = seeds.compactMap { MetricNames.value(names, in: $0.metrics).map { $0 * 100 } }
             guard !values.isEmpty else { return cells }
             let (mean, std) = Verdict.statistics(values)
             cells.mean = mean

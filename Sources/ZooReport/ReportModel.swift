@@ -111,9 +111,16 @@ public struct ReferenceBits: Sendable, Equatable {
     }
 }
 
-/// Zoo metric names and the MMAction2 metric each is measured by.
+/// Zoo metric names and the MMAction2 metrics each is measured by: the 0.x name (also `skelzoo fuse`'s, as
+/// report_accuracy.py's), then the 1.x AccMetric name (`skelzoo test` on a 1.x entry).
 public enum MetricNames {
-    public static let measuredBy: [String: String] = [
-        "Top 1 Accuracy": "top1_acc", "Top 5 Accuracy": "top5_acc", "Mean Top 1 Accuracy": "mean_class_accuracy",
+    public static let measuredBy: [String: [String]] = [
+        "Top 1 Accuracy": ["top1_acc", "acc/top1"], "Top 5 Accuracy": ["top5_acc", "acc/top5"],
+        "Mean Top 1 Accuracy": ["mean_class_accuracy", "acc/mean1"],
     ]
+
+    /// The value of the first of `names` a run recorded.
+    public static func value(_ names: [String], in metrics: [String: Double]) -> Double? {
+        names.lazy.compactMap { metrics[$0] }.first
+    }
 }

@@ -6,7 +6,7 @@ public enum Metrics {
     /// MMAction2 ranks with `np.argsort(scores)[:, -k:]`; ties are broken here as a stable ascending sort
     /// would (the higher class index ranks higher). numpy's default sort is not stable for more than 16
     /// classes, so exact ties may rank differently there; with real-valued logits they do not occur.
-    public static func topKAccuracy(scores: [[Float]], labels: [Int], k: Int) -> Double {
+    public static func topKAccuracy<Score: BinaryFloatingPoint>(scores: [[Score]], labels: [Int], k: Int) -> Double {
         guard !labels.isEmpty else { return 0 }
         var hits = 0
         for (row, label) in zip(scores, labels) {
@@ -22,8 +22,8 @@ public enum Metrics {
     /// `mean_class_accuracy`: mean over the classes present in predictions or labels of hit/count, where a class
     /// predicted but absent from the labels counts 0 (MMAction2's confusion matrix over unique(pred ∪ gt)).
     /// Predictions are `argmax` (first maximum on ties).
-    public static func meanClassAccuracy(scores: [[Float]], labels: [Int]) -> Double {
-        let predictions = scores.map(argmax)
+    public static func meanClassAccuracy<Score: BinaryFloatingPoint>(scores: [[Score]], labels: [Int]) -> Double {
+        let predictions = scores.map { argmax($0) }
         let classes = Set(predictions).union(labels).sorted()
         guard !classes.isEmpty else { return 0 }
         var count: [Int: Int] = [:], hit: [Int: Int] = [:]
@@ -40,14 +40,14 @@ public enum Metrics {
     }
 
     /// Index of the first maximum (`np.argmax`).
-    public static func argmax(_ row: [Float]) -> Int {
+    public static func argmax<Score: BinaryFloatingPoint>(_ row: [Score]) -> Int {
         var best = 0
         for i in row.indices where row[i] > row[best] { best = i }
         return best
     }
 
     /// The metrics MMAction2 reports for `names` (`top_k_accuracy` gives one `topK_acc` per k).
-    public static func evaluate(_ names: [String], topk: [Int], scores: [[Float]], labels: [Int]) -> [(String, Double)] {
+    public static func evaluate<Score: BinaryFloatingPoint>(_ names: [String], topk: [Int], scores: [[Score]], labels: [Int]) -> [(String, Double)] {
         var results: [(String, Double)] = []
         for name in names {
             switch name {

@@ -28,3 +28,23 @@ public enum ModelLoader {
         return model
     }
 }
+
+extension ModelLoader {
+    /// A 1.x config's `RecognizerGCN` with the checkpoint's `state_dict` (mmengine's `message_hub` objects stay inert
+    /// and unread); the errors say whether the file or the config is at fault.
+    public static func recognizer(_ config: RecognizerGCNConfig, checkpoint: URL) throws -> RecognizerGCN {
+        try InputFile.requireRegularFile(checkpoint, role: "checkpoint")
+        var model: RecognizerGCN
+        do { model = try RecognizerGCN(configuration: RecognizerGCN.Configuration(config)) } catch {
+            throw RunnerError("\(config.source): \(error)", hint: "SkelZoo implements the MMAction2 1.x zoo's configurations")
+        }
+        let file: TorchCheckpoint
+        do { file = try TorchCheckpoint.load(contentsOf: checkpoint) } catch {
+            throw RunnerError("\(checkpoint.path): \(error)", hint: "is this a complete .pth file? try downloading it again")
+        }
+        do { try model.load(checkpoint: file) } catch {
+            throw RunnerError("\(checkpoint.path): \(error)", hint: "check that the config (\(config.source)) matches the checkpoint")
+        }
+        return model
+    }
+}

@@ -104,6 +104,9 @@ import ZooTestSupport
         case .collect(let keys, let metaKeys):
             return .dict([("type", .string("Collect")), ("keys", .list(keys.map(V.string))), ("meta_keys", .list(metaKeys.map(V.string)))])
         case .toTensor(let keys): return .dict([("type", .string("ToTensor")), ("keys", .list(keys.map(V.string)))])
+        case .preNormalize2D, .preNormalize3D, .genSkeFeat, .uniformSampleFrames, .formatGCNClips, .packActionInputs:
+            Issue.record("the 0.x zoo configs use no MMAction2 1.x transform: \(step)")
+            return .none
         }
     }
 

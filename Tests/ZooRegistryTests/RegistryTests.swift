@@ -29,6 +29,25 @@ import ZooTestSupport
         #expect(try registry.publishedScores(for: "stgcn_80e_babel120_wfl").map(\.value) == ["33.00", "24.33", "27.91", "26.17"])
     }
 
+    @Test func the1xAndFusionEntriesImportAndReadBack() throws {
+        // Given the built-in zoo, with the MMAction2 1.x entries and the fusion entries (no config, no checkpoint)
+        let registry = try Registry.inMemory()
+        let entries = try ZooSources.load(overrides: []).parse().flatMap(\.entries)
+        // When imported
+        try registry.importZoo(try ZooSources.load(overrides: []).parse())
+        // Then every entry reads back as it was defined (no migration: the definition is the entry's JSON)
+        for entry in entries {
+            let row = try #require(try registry.entry(named: entry.name))
+            #expect(try row.zooEntry() == entry)
+        }
+        let fusion = try #require(try registry.entry(named: "stgcn_8xb16-four-stream-u100-80e_ntu60-xsub-keypoint-3d")?.zooEntry())
+        #expect(fusion.fusion?.components.map(\.weight) == [2, 1, 2, 1])
+        #expect(fusion.config == nil)
+        #expect(try registry.checkpoint(for: fusion.name) == nil)
+        #expect(try registry.checkpoint(for: "stgcnpp_8xb16-joint-u100-80e_ntu60-xsub-keypoint-2d")?.sha256Prefix == "86e1e77a")
+        #expect(try registry.publishedScores(for: fusion.name).map(\.value) == ["86.19"])
+    }
+
     @Test func anEditInTheYAMLShowsUp() throws {
         let registry = try Registry.inMemory()
         try registry.importZoo([Self.zoo(Self.model("a", top1: "50.00"))])

@@ -48,6 +48,18 @@ import FoundationXML
         #expect(main == (try String(contentsOf: golden, encoding: .utf8)))
     }
 
+    @Test func a1xEvaluationIsMeasuredByItsAccMetricNames() {
+        // `skelzoo test` on a 1.x entry records AccMetric's names (acc/top1, ...); `skelzoo fuse` records top1_acc.
+        let oneX = SeedResult(seed: nil, metrics: ["acc/top1": 0.8895, "acc/top5": 0.98, "acc/mean1": 0.88], weightsSHA256: nil, curve: [],
+                              runID: 1, provenance: [], arithmetic: "portable-1")
+        let entry = ReportEntry(name: "stgcn_1x", scores: [ReportScore(metric: "Top 1 Accuracy", value: "88.95", source: "zoo")],
+                                state: .evaluated(oneX))
+        let cells = MarkdownReport.cells(entry, entry.scores[0])
+        #expect(cells.measured == "88.95 (eval, n=1)")
+        #expect(cells.passes == true)
+        #expect(MetricNames.value(["top1_acc", "acc/top1"], in: ["top1_acc": 0.5, "acc/top1": 0.7]) == 0.5)
+    }
+
     @Test func verdictRules() {
         #expect(Verdict.evaluation(measured: 86.96, published: 86.91) == .reproduces)
         #expect(Verdict.evaluation(measured: 86.97, published: 86.91) == .differs)

@@ -9,12 +9,17 @@ extension SkelZoo {
         static let configuration = CommandConfiguration(
             abstract: "List the zoo's models with their published scores and checkpoint state.",
             discussion: """
-            Top-1 and Mean Top-1 are the primary published values (MMAction2's model zoo for ST-GCN), in percent.
+            Top-1 and Mean Top-1 are the primary published values, in percent, and Source says where they are published
+            (MMAction2's 0.x and 1.x model zoos, SkelZoo reference runs). Modality is the keypoint dimension and, for
+            MMAction2 1.x entries, the stream (joint, bone, joint-motion, bone-motion) or the fusion (two-stream,
+            four-stream: `skelzoo show` lists its components and weights, `skelzoo fuse` computes it). Collections are
+            model families: STGCN (0.x), STGCN-1x, STGCN++, AGCN, STGCN-demo.
             Checkpoint: absent (not in the cache), cached (present, not verified), verified (sha256 checked),
-            corrupt (hash mismatch).
+            corrupt (hash mismatch); fusion entries have none of their own (-).
 
             Examples:
               skelzoo list
+              skelzoo list --collection STGCN++
               skelzoo list --dataset BABEL-60 --json
             """)
 
@@ -36,9 +41,12 @@ extension SkelZoo {
             var modality: String
             var top1: String?
             var meanTop1: String?
+            var source: String?
             var checkpoint: String
+            /// For a fusion entry: its components and weights.
+            var fusion: FusionSpec?
             enum CodingKeys: String, CodingKey {
-                case name, collection, dataset, modality, checkpoint
+                case name, collection, dataset, modality, checkpoint, source, fusion
                 case top1 = "top1_acc", meanTop1 = "mean_class_accuracy"
             }
         }
@@ -50,21 +58,28 @@ extension SkelZoo {
                 for entry in context.files.flatMap(\.entries) {
                     if let dataset, entry.dataset.lowercased() != dataset.lowercased() { continue }
                     if let collection, entry.collection.lowercased() != collection.lowercased() { continue }
+                    let modality = [entry.modality, entry.metadata("Feature")].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
                     rows.append(Row(name: entry.name, collection: entry.collection, dataset: entry.dataset,
-                                    modality: entry.modality, top1: entry.published("Top 1 Accuracy")?.value,
-                                    meanTop1: entry.published("Mean Top 1 Accuracy")?.value,
-                                    checkpoint: try context.checkpointState(entry).rawValue))
+                                    modality: modality, top1: entry.published("Top 1 Accuracy")?.value,
+                                    meanTop1: entry.published("Mean Top 1 Accuracy")?.value, source: entry.scores.first?.source,
+                                    checkpoint: entry.fusion == nil ? try context.checkpointState(entry).rawValue : "-", fusion: entry.fusion))
                 }
                 if json {
                     try Console.output(try Console.json(rows))
                     return
                 }
                 try Console.output(TextTable.render(
-                    header: ["Name", "Dataset", "Modality", "Top-1", "Mean Top-1", "Checkpoint"],
-                    rows: rows.map { [$0.name, $0.dataset, $0.modality, $0.top1 ?? "-", $0.meanTop1 ?? "-", $0.checkpoint] },
+                    header: ["Name", "Dataset", "Modality", "Top-1", "Mean Top-1", "Checkpoint", "Source"],
+                    rows: rows.map { [$0.name, $0.dataset, $0.modality, $0.top1 ?? "-", $0.meanTop1 ?? "-", $0.checkpoint, Self.shortSource($0.source)] },
                     rightAligned: [3, 4]))
                 if rows.isEmpty { Console.info("no entries match") }
             }
+        }
+
+        /// A source without its parenthesised detail (`skelzoo show` prints it whole).
+        static func shortSource(_ source: String?) -> String {
+            guard let source else { return "-" }
+            return source.components(separatedBy: " (").first ?? source
         }
     }
 }

@@ -26,16 +26,18 @@ extension SkelZoo {
             try Console.run {
                 let context = try global.context()
                 let zooEntry = try context.entry(named: entry)
-                let config = try context.sources.config(for: zooEntry)
+                // A fusion entry has no model: its components carry the configs and checkpoints.
+                let config = zooEntry.fusion == nil ? try context.sources.entryConfig(for: zooEntry) : nil
                 let runs = try context.registry.runs(for: zooEntry.name)
                 let state = try context.checkpointState(zooEntry)
-                let parameters = ConfigSummary.parameterCount(config)
-                let recipe = PublishedRecipe.resolve(entry: zooEntry, config: config)
+                let parameters = config.flatMap(ConfigSummary.parameterCount)
+                let recipe = config.map { PublishedRecipe.resolve(entry: zooEntry, config: $0) }
+                let entries = context.files.flatMap(\.entries)
                 if json {
                     struct Output: Encodable {
                         var entry: ZooEntry
-                        var parameterCount: Int
-                        var recipe: PublishedRecipe
+                        var parameterCount: Int?
+                        var recipe: PublishedRecipe?
                         var checkpointState: String
                         var runs: [ShownRun]
                     }
@@ -48,7 +50,7 @@ extension SkelZoo {
                 out.append("")
                 out.append("Metadata:")
                 for pair in zooEntry.metadata { out.append("  \(pair[0]): \(pair[1])") }
-                out.append("  Parameters (SkelZoo model): \(parameters)")
+                if let parameters { out.append("  Parameters (SkelZoo model): \(parameters)") }
                 out.append("")
                 out.append("Published scores:")
                 var footnotes: [String] = []
@@ -62,13 +64,28 @@ extension SkelZoo {
                 }
                 for (index, footnote) in footnotes.enumerated() { out.append("  \(String(repeating: "*", count: index + 1)) \(footnote)") }
                 out.append("")
-                out.append("Published recipe:")
-                out.append(contentsOf: recipe.lines.map { "  " + $0 })
+                if let fusion = zooEntry.fusion {
+                    out.append("Fusion: weighted sum of the streams' scores\(fusion.applySoftmax ? " after a softmax per stream" : " (pred_score, no softmax)")")
+                    for component in fusion.components {
+                        let stream = entries.first { $0.name == component.entry }
+                        let top1 = stream?.published("Top 1 Accuracy").map { "Top-1 \($0.value)" } ?? "no published Top-1"
+                        out.append("  \(FuseArguments.format(component.weight)) x \(component.entry)  (\(top1))")
+                    }
+                    if let source = fusion.source { out.append("  [\(source)]") }
+                    out.append("  compute it: skelzoo test COMPONENT CHECKPOINT --ann-file FILE --out COMPONENT.json for each, then")
+                    out.append("  skelzoo fuse \(zooEntry.name) \(fusion.components.map { "\($0.entry).json" }.joined(separator: " "))")
+                }
+                if let recipe {
+                    out.append("Published recipe:")
+                    out.append(contentsOf: recipe.lines.map { "  " + $0 })
+                }
+                if let config, let path = zooEntry.config {
+                    out.append("")
+                    out.append("Config: \(path)")
+                    out.append(contentsOf: ConfigSummary.lines(config).map { "  " + $0 })
+                }
                 out.append("")
-                out.append("Config: \(zooEntry.config)")
-                out.append(contentsOf: ConfigSummary.lines(config).map { "  " + $0 })
-                out.append("")
-                out.append("Checkpoint: \(state.rawValue)")
+                out.append(zooEntry.fusion != nil ? "Checkpoint: none of its own (see its components)" : "Checkpoint: \(state.rawValue)")
                 if let url = zooEntry.weightsURL { out.append("  url: \(url)") }
                 if let sha = zooEntry.sha256 { out.append("  sha256: \(sha)") }
                 if let prefix = zooEntry.sha256Prefix { out.append("  sha256 prefix (from the file name): \(prefix)") }

@@ -9,7 +9,9 @@ extension SkelZoo {
             abstract: "Evaluate a checkpoint on annotations, as MMAction2's tools/test.py --eval does.",
             discussion: """
             Runs the config's test pipeline and the model in eval mode, and prints top1_acc, top5_acc and
-            mean_class_accuracy (fractions, as MMAction2 prints them). With a zoo entry name the run is recorded
+            mean_class_accuracy (fractions, as MMAction2 prints them). MMAction2 1.x entries (RecognizerGCN) run
+            their 10-clip test pipeline, score each sample by the mean of its clips' softmax (pred_score, also what
+            --out writes) and print acc/top1, acc/top5 and acc/mean1. With a zoo entry name the run is recorded
             in the registry. The checkpoint is read without running any code from it.
 
             Examples:
@@ -28,7 +30,7 @@ extension SkelZoo {
         @Option(help: "Annotation pickle (MMAction2 0.x list or 1.x split/annotations).")
         var annFile: String
 
-        @Option(help: "Split of a 1.x annotation file (e.g. xsub_val).")
+        @Option(help: "Split of a 1.x annotation file (e.g. xsub_val; 1.x configs default to their test split).")
         var split: String?
 
         @Option(parsing: .upToNextOption, help: "Metrics: top_k_accuracy, mean_class_accuracy (default: both).")
@@ -55,7 +57,7 @@ extension SkelZoo {
         func run() throws {
             try Console.run {
                 try global.applyArithmetic()
-                let resolved = try ModelArgument.resolve(model, context: global.context)
+                let resolved = try ModelArgument.resolveAny(model, context: global.context)
                 let request = CheckpointTest.Request(model: resolved, checkpoint: URL(fileURLWithPath: checkpoint), annotations: URL(fileURLWithPath: annFile),
                                               split: split, metrics: eval, batchSize: batchSize, threads: threading.threads,
                                               out: out.map { URL(fileURLWithPath: $0) })
