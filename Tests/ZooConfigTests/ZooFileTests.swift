@@ -66,7 +66,7 @@ import Testing
             Wieghts: x
         """
         #expect(throws: ConfigError(file: "z.yml", line: 9, key: "Models[0].Wieghts",
-                                    message: "unknown key (expected one of: Config, Data, In Collection, Metadata, Name, Notes, Recipe, Reference Run, Results, Training Json Log, Training Log, Weights, Weights SHA256, Weights SHA256 Prefix)")) {
+                                    message: "unknown key (expected one of: Config, Data, Fusion, In Collection, Metadata, Name, Notes, Recipe, Reference Run, Results, Training Json Log, Training Log, Weights, Weights SHA256, Weights SHA256 Prefix)")) {
             try ZooFile.parse(yaml, file: "z.yml", name: "z.yml")
         }
     }
