@@ -323,6 +323,16 @@ extension ExperimentConfig {
 
     /// A pipeline in an order the transforms can run: [PaddingWithLoop] PoseDecode FormatGCNInput [PoseNormalize] ...
     static func readPipeline(_ value: YAMLValue) throws(ConfigError) -> [PipelineStep] {
+        let steps = try readSteps(value)
+        guard !PipelineStep.isOneX(steps) else {
+            throw value.error("a SkeletonGCN (MMAction2 0.x) config needs a 0.x pipeline (PaddingWithLoop, PoseDecode, FormatGCNInput with "
+                              + "input_format, ...); the 1.x transforms belong in a RecognizerGCN config")
+        }
+        return steps
+    }
+
+    /// A 0.x or a 1.x pipeline (see `PipelineStep+OneX.swift` for the 1.x order).
+    static func readSteps(_ value: YAMLValue) throws(ConfigError) -> [PipelineStep] {
         let steps = try value.array(readStep)
         if steps.contains(where: \.isOneX) { return try checkOneXPipeline(steps, value) }
         func position(_ match: (PipelineStep) -> Bool) -> Int? { steps.firstIndex(where: match) }

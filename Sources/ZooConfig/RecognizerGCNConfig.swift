@@ -382,10 +382,10 @@ extension RecognizerGCNConfig {
     }
 
     /// A pipeline's transforms, in an order the 1.x transforms can run; every parameter is read by
-    /// ``ExperimentConfig/readPipeline(_:)`` (the 1.x steps), which also checks MMAction2's order.
+    /// ``ExperimentConfig/readSteps(_:)`` (the 1.x steps), which also checks MMAction2's order.
     static func readPipeline(_ value: YAMLValue) throws(ConfigError) -> PipelineOutline {
         let types = try value.array { v throws(ConfigError) in try choice(v.map().value("type"), knownTransforms, what: "transform") }
-        let steps = try ExperimentConfig.readPipeline(value)
+        let steps = try ExperimentConfig.readSteps(value)
         guard PipelineStep.isOneX(steps) else { throw value.error("expected a 1.x pipeline (PreNormalize2D/3D, GenSkeFeat, UniformSampleFrames, ...)") }
         var clips: (length: Int, count: Int)?
         for case .uniformSampleFrames(let length, let count, _, _) in steps { clips = (length, count) }

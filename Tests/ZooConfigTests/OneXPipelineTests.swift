@@ -14,7 +14,13 @@ import Testing
         """
 
     static func pipeline(_ text: String) throws(ConfigError) -> [PipelineStep] {
-        try ExperimentConfig.readPipeline(YAMLValue.parse(text, file: "p.yml"))
+        try ExperimentConfig.readSteps(YAMLValue.parse(text, file: "p.yml"))
+    }
+
+    @Test func aZeroXConfigRefusesOneXSteps() {
+        #expect { try ExperimentConfig.readPipeline(YAMLValue.parse(Self.test2D, file: "p.yml")) } throws: { error in
+            "\(error)".contains("a SkeletonGCN (MMAction2 0.x) config needs a 0.x pipeline")
+        }
     }
 
     @Test func readsTheTestPipelineOfTheSTGCNConfigs() throws {
@@ -36,11 +42,11 @@ import Testing
     }
 
     @Test func theZeroXFormatGCNInputIsUnchanged() throws {
-        let steps = try Self.pipeline("""
+        let steps = try ExperimentConfig.readPipeline(YAMLValue.parse("""
             - {type: PaddingWithLoop, clip_len: 300, num_clips: 1}
             - {type: PoseDecode}
             - {type: FormatGCNInput, input_format: NCTVM, num_person: 2}
-            """)
+            """, file: "p.yml"))
         #expect(steps == [.paddingWithLoop(clipLength: 300, numClips: 1), .poseDecode, .formatGCNInput(inputFormat: "NCTVM", numPerson: 2)])
         #expect(!PipelineStep.isOneX(steps))
     }
