@@ -71,8 +71,9 @@ public struct CheckpointProvenance: Sendable, Equatable {
     }
 
     /// `key: value` lines, as MMAction2's `collect_env` output is joined for `meta['env_info']`. Only what is the same for
-    /// every run of one build on one machine (not the thread count), so a run's checkpoints stay byte-identical
-    /// whatever threads computed them.
+    /// every run of one build on one machine: not the thread count nor the GEMM kernel (ISA), which change the speed and
+    /// never the bits, so a run's checkpoints stay byte-identical however they were computed (result.json and the
+    /// registry record both).
     public static func environmentInfo(_ machine: MachineInfo) -> String {
         #if os(Linux)
         let platform = "linux"
@@ -80,7 +81,7 @@ public struct CheckpointProvenance: Sendable, Equatable {
         let platform = "darwin"
         #endif
         return ["sys.platform: \(platform)", "CPU: \(machine.cpu)", "CPU cores: \(machine.cores)",
-                "SkelZoo arithmetic: \(machine.arithmetic)", "GEMM kernel: \(machine.kernel)"].joined(separator: "\n")
+                "SkelZoo arithmetic: \(machine.arithmetic)"].joined(separator: "\n")
     }
 }
 
