@@ -59,8 +59,9 @@ public enum SyntheticSkeletons {
                 }
             }
         }
+        // 2-D clips are pixels of a 1920x1080 frame, and their records say so (`img_shape`), as NTU's do.
         return PoseSample(frameDirectory: name, label: label, totalFrames: t, keypoint: keypoint,
-                          keypointShape: [persons, t, v, c], keypointScore: score)
+                          keypointShape: [persons, t, v, c], keypointScore: score, imageShape: c == 2 ? Self.imageShape : nil)
     }
 
     // MARK: - Writing
@@ -92,11 +93,14 @@ public enum SyntheticSkeletons {
         return writer.bytes
     }
 
+    /// (height, width) of the frame 2-D synthetic clips are drawn in.
+    static let imageShape = [1080, 1920]
+
     static func record(_ sample: PoseSample) -> PickleOutput {
         var entries: [(String, PickleOutput)] = [("frame_dir", .string(sample.frameDirectory)), ("label", .int(sample.label))]
-        if sample.coordinates == 2 {
-            entries.append(("img_shape", .tuple([.int(1080), .int(1920)])))
-            entries.append(("original_shape", .tuple([.int(1080), .int(1920)])))
+        if let shape = sample.imageShape {
+            entries.append(("img_shape", .tuple(shape.map { .int($0) })))
+            entries.append(("original_shape", .tuple(shape.map { .int($0) })))
         }
         entries.append(("total_frames", .int(sample.totalFrames)))
         entries.append(("keypoint", .ndarray(type: .float32, shape: sample.keypointShape, data: NumericEncoding.littleEndian(sample.keypoint))))

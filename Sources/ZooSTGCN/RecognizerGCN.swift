@@ -201,6 +201,16 @@ public struct RecognizerGCN: Sendable {
         return backbone + head.weight.count + head.bias.count
     }
 
+    /// The state_dict in PyTorch's order and shapes, `backbone.*` then `cls_head.fc.*`: what a 1.x checkpoint holds
+    /// (Float values, or an Int64 `num_batches_tracked`).
+    public func stateDict() -> [(name: String, shape: [Int], values: STGCN.StateValue)] {
+        let backbone = switch network {
+        case .stgcn(let model): gcnStateDict(model.stateEntries, model.parameters, model.buffers)
+        case .aagcn(let model): gcnStateDict(model.stateEntries, model.parameters, model.buffers)
+        }
+        return backbone + gcnStateDict(headEntries, head, head)
+    }
+
     /// Every state_dict key with its shape, in PyTorch's order.
     public var stateDictShapes: [(name: String, shape: [Int])] {
         let backbone: [(String, [Int])] = switch network {

@@ -28,13 +28,18 @@ public struct SGD: Sendable {
 
     /// Applies one step with learning rate `lr` to the model's parameters given `gradients`.
     public mutating func step(_ model: inout STGCN, _ gradients: STGCN.Gradients, lr: Float) {
-        let paths = model.parameterPaths
+        step(&model.parameters, gradients, paths: model.parameterPaths, lr: lr)
+    }
+
+    /// One step over the tensors at `paths` (in `model.parameters()` order; `buffers[i]` belongs to `paths[i]`).
+    public mutating func step<Parameters>(_ parameters: inout Parameters, _ gradients: Parameters,
+                                          paths: [WritableKeyPath<Parameters, Tensor>], lr: Float) {
         let first = buffers == nil
-        var newBuffers = buffers ?? paths.map { Tensor(zeros: model.parameters[keyPath: $0].shape) }
+        var newBuffers = buffers ?? paths.map { Tensor(zeros: parameters[keyPath: $0].shape) }
         let momentum = self.momentum, weightDecay = self.weightDecay, nesterov = self.nesterov
         for (index, path) in paths.enumerated() {
             let gradient = gradients[keyPath: path]
-            model.parameters[keyPath: path].withUnsafeMutableBufferPointer { p in
+            parameters[keyPath: path].withUnsafeMutableBufferPointer { p in
                 gradient.withUnsafeBufferPointer { g in
                     newBuffers[index].withUnsafeMutableBufferPointer { buf in
                         for i in 0..<p.count {

@@ -203,7 +203,12 @@ public struct STGCN1x: Sendable {
     /// Zero gradients shaped like the parameters.
     public func zeroGradients() -> Gradients {
         var gradients = parameters
-        for entry in stateEntries { if case .parameter(let path) = entry.slot { gradients[keyPath: path].zero() } }
+        for entry in stateEntries {
+            switch entry.slot {
+            case .parameter(let path), .fixed(let path): gradients[keyPath: path].zero()
+            case .buffer, .counter: break
+            }
+        }
         return gradients
     }
 }

@@ -37,11 +37,19 @@ import Testing
         #expect(config.val == DataloaderConfig(batchSize: 16, numWorkers: 2, shuffle: false, annFile: annFile, split: "xsub_val", testMode: true, repeatTimes: 1))
         #expect(config.test == DataloaderConfig(batchSize: 1, numWorkers: 2, shuffle: false, annFile: annFile, split: "xsub_val", testMode: true, repeatTimes: 1))
         let transforms = [is3D ? "PreNormalize3D" : "PreNormalize2D", "GenSkeFeat", "UniformSampleFrames", "PoseDecode", "FormatGCNInput", "PackActionInputs"]
-        for (pipeline, clips) in [(config.trainPipeline, 1), (config.valPipeline, 1), (config.testPipeline, 10)] {
-            #expect(pipeline.transforms == transforms)
-            #expect(pipeline.clipLength == 100 && pipeline.numClips == clips)
-            #expect(pipeline.steps.count == transforms.count)
+        // Every transform with its parameters: the stream from the name, MMAction2's defaults spelled out.
+        let feature: SkeletonFeature = name.contains("bone-motion") ? .boneMotion : name.contains("joint-motion") ? .jointMotion
+            : name.contains("bone") ? .bone : .joint
+        func steps(clips: Int, test: Bool) -> [PipelineStep] {
+            [is3D ? .preNormalize3D(zAxis: [0, 1], xAxis: [8, 4], alignSpine: true, alignShoulder: true, alignCenter: true)
+                  : .preNormalize2D(imageShape: [1080, 1920]),
+             .genSkeFeat(dataset: is3D ? .nturgbd : .coco, feats: [feature]),
+             .uniformSampleFrames(clipLength: 100, numClips: clips, testMode: test, seed: 255), .poseDecode,
+             .formatGCNClips(numPerson: 2, mode: .zero), .packActionInputs]
         }
+        #expect(config.trainPipeline == PipelineOutline(steps: steps(clips: 1, test: false), transforms: transforms, clipLength: 100, numClips: 1))
+        #expect(config.valPipeline == PipelineOutline(steps: steps(clips: 1, test: true), transforms: transforms, clipLength: 100, numClips: 1))
+        #expect(config.testPipeline == PipelineOutline(steps: steps(clips: 10, test: true), transforms: transforms, clipLength: 100, numClips: 10))
         #expect(config.head == GCNHeadConfig(numClasses: dataset == "ntu120" ? 120 : 60, inChannels: 256, dropout: 0, averageClips: "prob",
                                              initStd: 0.01, loss: .crossEntropy(lossWeight: 1)))
         #expect(config.evaluator == AccMetricConfig(metrics: ["top_k_accuracy", "mean_class_accuracy"], topk: [1, 5]))

@@ -50,6 +50,20 @@ import ZooTorch
         #expect(ours == stored)
     }
 
+    @Test(arguments: variants) func stateDictRoundTripsThroughTheModel(_ variant: Variant) throws {
+        let file = try TorchCheckpoint.load(contentsOf: Fixtures.url("mmaction1x/\(variant.directory)/checkpoint.pth"))
+        let stored = try file.stateDict()
+        let written = try Self.model(variant).stateDict()
+        #expect(written.map(\.name) == stored.map(\.name))
+        for ((name, shape, values), (_, tensor)) in zip(written, stored) {
+            #expect(shape == tensor.shape, "\(name)")
+            switch values {
+            case .floats(let floats): #expect(floats == tensor.floats, "\(name)")
+            case .int64(let count): #expect([count] == tensor.integers, "\(name)")
+            }
+        }
+    }
+
     @Test(arguments: variants) func clipLogitsAndPredScoresMatchMMAction2(_ variant: Variant) throws {
         let model = try Self.model(variant)
         let logits = try FixtureTensor.load("mmaction1x/\(variant.directory)/clip_logits")
