@@ -17,7 +17,7 @@ struct SkelZoo: ParsableCommand {
           skelzoo test stgcn_80e_ntu60_xsub_keypoint model.pth --ann-file ntu60_xsub_val.pkl
         """,
         version: CodeVersion.release,
-        subcommands: [List.self, Show.self, ConfigCommand.self, Train.self, Test.self, Bench.self, DataCommand.self, Reproduce.self, RunTask.self, Collect.self, Report.self, Download.self, Verify.self]
+        subcommands: [List.self, Show.self, ConfigCommand.self, Train.self, Test.self, Fuse.self, Bench.self, DataCommand.self, Reproduce.self, RunTask.self, Collect.self, Report.self, Download.self, Verify.self]
     )
 }
 

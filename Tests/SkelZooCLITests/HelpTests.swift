@@ -7,7 +7,7 @@ import ZooTestSupport
 @Suite struct HelpTests {
     /// Every command path; a new subcommand must be added here (``everySubcommandIsListed`` checks the root's list).
     static let commands: [[String]] = [
-        [], ["list"], ["show"], ["config"], ["config", "export"], ["train"], ["test"], ["bench"], ["data"], ["data", "synth"],
+        [], ["list"], ["show"], ["config"], ["config", "export"], ["train"], ["test"], ["fuse"], ["bench"], ["data"], ["data", "synth"],
         ["reproduce"], ["run-task"], ["collect"], ["report"], ["download"], ["verify"],
     ]
 

@@ -40,7 +40,7 @@ extension SkelZoo {
                     let (text, origin) = try context.sources.configText(for: zooEntry)
                     try MMAction2Export.checkModelType(yaml: text, file: origin)
                     let config = try ExperimentConfig.parse(text, file: origin)
-                    let python = try MMAction2Export.python(config, name: zooEntry.name, source: origin)
+                    let python = try MMAction2Export.python(config, name: zooEntry.name, source: zooEntry.config ?? origin)
                     guard let out else {
                         try Console.output(String(python.dropLast()))
                         return
