@@ -86,8 +86,8 @@ public struct STGCN: Sendable {
 
     /// Bytes of training state kept for `backward` (estimated); past it, blocks keep less and recompute more in
     /// `backward` (see ``retention(sequences:frames:budget:)``). At batch 16, M=2 (32 sequences), NTU-60 2D: T=100
-    /// keeps every block in full (about 0.9 GB); T=300 keeps every block compact (about 0.95 GB).
-    public static let savedActivationBudget = 1 << 30
+    /// keeps every block in full (815 MiB); T=300 keeps every block compact (852 MiB; block 0 in full would be 1011).
+    public static let savedActivationBudget = 960 << 20
 
     /// Estimated bytes each block keeps at each retention: (input only, compact, full).
     func savedBytes(block i: Int, sequences: Int, frames: Int) -> (input: Int, compact: Int, full: Int) {
@@ -96,8 +96,8 @@ public struct STGCN: Sendable {
         let plane = sequences * frames * v * MemoryLayout<Float>.size, outPlane = sequences * tOut * v * MemoryLayout<Float>.size
         let input = cin * plane
         let residual = configuration.residual(i) == .convolution ? cout * outPlane : 0
-        let compact = input + cout * outPlane + residual + (configuration.dropout > 0 ? cout * outPlane / 32 : 0)
-        return (input, compact, compact + (configuration.graph.partitions + 1) * cout * plane)
+        let compact = input + cout * outPlane + (configuration.dropout > 0 ? cout * outPlane / 32 : 0)
+        return (input, compact, compact + (configuration.graph.partitions + 1) * cout * plane + residual)
     }
 
     /// What each block keeps so that the total stays within `budget`: every block compact if that fits (else blocks

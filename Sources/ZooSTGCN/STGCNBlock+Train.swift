@@ -7,10 +7,11 @@ extension STGCNBlock {
     enum Retention: Int, Comparable, Sendable {
         /// Nothing but the block input (held by the model): the backward reruns the block's forward first.
         case input
-        /// The pre-BN temporal and residual convolution outputs, the batch statistics and the dropout mask as bits;
-        /// the backward recomputes the gcn projection and aggregation (two gcn GEMMs per sequence).
+        /// The pre-BN temporal convolution output, the batch statistics and the dropout mask as bits; the backward
+        /// recomputes the gcn projection and aggregation (two gcn GEMMs per sequence) and the residual 1x1 convolution.
         case compact
-        /// Compact plus the gcn projection (K·Cout channels) and its aggregation: nothing is recomputed.
+        /// Compact plus the gcn projection (K·Cout channels), its aggregation and the residual convolution's output:
+        /// nothing is recomputed.
         case full
 
         static func < (a: Retention, b: Retention) -> Bool { a.rawValue < b.rawValue }
@@ -30,7 +31,8 @@ extension STGCNBlock {
         let projected: Tensor?
         /// u, the temporal convolution's output before BN (S, Cout, T', V).
         let temporalOutput: Tensor
-        /// The residual convolution's output before BN (S, Cout, T', V), for a convolution residual.
+        /// The residual convolution's output before BN (S, Cout, T', V), for a convolution residual; `.full` only (a 1x1
+        /// convolution, recomputed per sequence otherwise).
         let residualOutput: Tensor?
         /// Dropout mask, one bit per element of u (set: kept and scaled by 1/(1-p)); each sequence starts a new word.
         let dropoutMask: [UInt64]?
@@ -156,7 +158,7 @@ extension STGCNBlock {
         }
         let state = TrainState(adjacency: adjacency, gcnNorm: gcnNorm, temporalNorm: temporalNorm, residualNorm: residualNorm,
                                aggregated: keepAll ? aggregated : nil, projected: keepAll ? projected : nil,
-                               temporalOutput: temporalOutput, residualOutput: convolutionResidual ? residualOutput : nil,
+                               temporalOutput: temporalOutput, residualOutput: keepAll && convolutionResidual ? residualOutput : nil,
                                dropoutMask: mask)
         return (output, state)
     }

@@ -41,12 +41,15 @@ extension STGCNBlock {
         temporalSums.withUnsafeMutableBufferPointer { ts in
         residualSums.withUnsafeMutableBufferPointer { rs in
             let tsBase = ts.baseAddress!, rsBase = rs.baseAddress!
-            Parallel.forEach(s, threads: threads, scratch: { [Float](repeating: 0, count: cout * q) }) { scratch, n in
+            let recomputeResidual = residualNorm != nil && inputs.residual == nil
+            let size = cout * q + (recomputeResidual ? cout * q + (residualStride != 1 ? cin * q : 0) : 0)
+            Parallel.forEach(s, threads: threads, scratch: { [Float](repeating: 0, count: size) }) { scratch, n in
                 scratch.withUnsafeMutableBufferPointer { scratch in
                     let d = scratch.baseAddress!
                     inputs.preActivation(d, n, count: cout * q)
-                    if let residualNorm, let r = inputs.residual {
-                        BatchNorm.backwardPartials(rsBase + n * cout * 2, d, r + n * cout * q, mean: residualNorm.mean,
+                    if let residualNorm {
+                        let rN = residualOutput(inputs, n, scratch: d + cout * q, parameters, frames: t, joints: v, outFrames: tOut)
+                        BatchNorm.backwardPartials(rsBase + n * cout * 2, d, rN, mean: residualNorm.mean,
                                                    invStd: residualNorm.invStd, channels: cout, plane: q)
                     }
                     if let bits = inputs.mask { applyDropout(d, bits + n * words, count: cout * q) }
@@ -70,8 +73,8 @@ extension STGCNBlock {
         var temporalBias = [Float](repeating: 0, count: s * cout), residualBias = temporalBias
         let temporalWeightCount = cout * depth, residualWeightCount = residual == nil ? 0 : cout * cin
         let recompute = kept ? 0 : kc * p + cout * p
-        let residualScratch = residual == nil ? 0 : cout * q + (residualStride != 1 ? 2 * cin * q : 0)
-        let phase2 = cout * q + cout * p + 2 * depth * q + recompute + residualScratch + temporalWeightCount + residualWeightCount
+        let residualScratch = residual == nil ? 0 : 2 * cout * q + (residualStride != 1 ? 2 * cin * q : 0)
+        let phase2 = cout * q + cout * p + depth * q + recompute + residualScratch + temporalWeightCount + residualWeightCount
         let slots = max(1, min(threads, s))
         var scratch = [Float](repeating: 0, count: slots * phase2)
         var temporalGradients = gradients.temporal.weight, residualGradients = gradients.residual ?? TemporalConv.Parameters(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0]))
@@ -90,9 +93,10 @@ extension STGCNBlock {
             let dhBase = dh.baseAddress!, dxBase = dx.baseAddress!, gsBase = gs.baseAddress!, tbBase = tb.baseAddress!, rbBase = rb.baseAddress!
             let scratchBase = scratch.baseAddress!, twBase = tw.baseAddress!, rwBase = rw.baseAddress
             Self.inOrderedGroups(s, threads: threads, reducing: temporalWeightCount + residualWeightCount) { slot, n in
-                let dU = scratchBase + slot * phase2, h = dU + cout * q, columns = h + cout * p, dColumns = columns + depth * q
-                let y = dColumns + depth * q, gScratch = y + (kept ? 0 : kc * p), dConv = gScratch + (kept ? 0 : cout * p)
-                let residualColumns = dConv + (residual == nil ? 0 : cout * q), dResidualColumns = residualColumns + (residualStride != 1 ? cin * q : 0)
+                let dU = scratchBase + slot * phase2, h = dU + cout * q, columns = h + cout * p, dColumns = columns
+                let y = columns + depth * q, gScratch = y + (kept ? 0 : kc * p), dConv = gScratch + (kept ? 0 : cout * p)
+                let rScratch = dConv + (residual == nil ? 0 : cout * q), residualColumns = rScratch + (residual == nil ? 0 : cout * q)
+                let dResidualColumns = residualColumns + (residualStride != 1 ? cin * q : 0)
                 let dWeight = dConv + residualScratch, dResidualWeight = dWeight + temporalWeightCount
                 let uN = inputs.u + n * cout * q, xN = inputs.x + n * cin * p, dhN = dhBase + n * cout * p, dxN = dxBase + n * cin * p
                 // dU = BN backward of dPre·mask (tcn[3], tcn[4]).
@@ -110,7 +114,7 @@ extension STGCNBlock {
                     gN = UnsafePointer(gScratch)
                 }
                 Kernels.affine(h, gN, scale: state.gcnNorm.scale, shift: state.gcnNorm.shift, channels: cout, plane: p, relu: true)
-                // tcn[2]: dW_n = dU·colsᵀ, db_n = Σ dU, dcols = Wᵀ·dU, dH = col2im(dcols), then h's ReLU mask.
+                // tcn[2]: dW_n = dU·colsᵀ, db_n = Σ dU, dcols = Wᵀ·dU (over cols), dH = col2im(dcols), then h's ReLU mask.
                 Kernels.im2colTemporal(columns, h, channels: cout, frames: t, joints: v, kernel: temporal.kernelSize, stride: temporal.stride,
                                        padding: temporal.padding, outFrames: tOut)
                 GEMM.sgemm(dWeight, dU, columns, m: cout, n: depth, k: q, transposeB: true)
@@ -123,9 +127,10 @@ extension STGCNBlock {
                 BatchNorm.backwardPartials(gsBase + n * cout * 2, dhN, gN, mean: state.gcnNorm.mean, invStd: state.gcnNorm.invStd,
                                            channels: cout, plane: p)
                 // Residual convolution: BN backward of dPre, then the strided 1x1 convolution's backward into dInput.
-                if let residualNorm, let residualCoefficients, let rwBase, let r = inputs.residual, let normParameters = parameters.residualNorm {
+                if let residualNorm, let residualCoefficients, let rwBase, let normParameters = parameters.residualNorm {
+                    let rN = residualOutput(inputs, n, scratch: rScratch, parameters, frames: t, joints: v, outFrames: tOut)
                     inputs.preActivation(dConv, n, count: cout * q)
-                    BatchNorm.backwardInput(dConv, dConv, r + n * cout * q, mean: residualNorm.mean, invStd: residualNorm.invStd,
+                    BatchNorm.backwardInput(dConv, dConv, rN, mean: residualNorm.mean, invStd: residualNorm.invStd,
                                             weight: normParameters.weight.storage, meanDy: residualCoefficients.meanDy,
                                             meanDyX: residualCoefficients.meanDyX, channels: cout, plane: q)
                     var columnsN = xN
@@ -238,6 +243,17 @@ extension STGCNBlock {
         // A_eff = A ⊙ importance: dImportance = dA_eff ⊙ A.
         for i in 0..<dEffective.count { gradients.importance.storage[i] += dEffective[i] * pattern.storage[i] }
         return dInput
+    }
+
+    /// Sequence n's residual convolution output before BN: kept, or recomputed into `scratch` (Cout·Q values, then
+    /// Cin·Q for the strided subsampling) with the forward's operations.
+    private func residualOutput(_ inputs: Inputs, _ n: Int, scratch: UnsafeMutablePointer<Float>, _ parameters: Parameters,
+                                frames t: Int, joints v: Int, outFrames tOut: Int) -> UnsafePointer<Float> {
+        let cout = gcn.outputChannels, q = tOut * v
+        if let r = inputs.residual { return r + n * cout * q }
+        residualConvolution(scratch, inputs.x + n * gcn.inputChannels * t * v, parameters, scratch: scratch + cout * q,
+                            frames: t, joints: v, outFrames: tOut)
+        return UnsafePointer(scratch)
     }
 
     /// Runs `body(slot, item)` for every item, `threads` items at a time (slot: the item's place in its group), and
