@@ -86,8 +86,8 @@ public struct STGCN: Sendable {
 
     /// Bytes of training state kept for `backward` (estimated); past it, blocks keep less and recompute more in
     /// `backward` (see ``retention(sequences:frames:budget:)``). At batch 16, M=2 (32 sequences), NTU-60 2D: T=100
-    /// keeps every block in full (815 MiB); T=300 keeps every block compact (852 MiB; block 0 in full would be 1011).
-    public static let savedActivationBudget = 960 << 20
+    /// keeps every block in full (815 MiB); T=300 keeps every block compact (772 MiB; block 0 in full would be 931).
+    public static let savedActivationBudget = 896 << 20
 
     /// Estimated bytes each block keeps at each retention: (input only, compact, full).
     func savedBytes(block i: Int, sequences: Int, frames: Int) -> (input: Int, compact: Int, full: Int) {

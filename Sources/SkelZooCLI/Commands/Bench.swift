@@ -93,6 +93,8 @@ extension SkelZoo {
                     print("  GFLOP/s          \(String(format: "%.1f", result.gflopPerSecond))")
                     print("  sgemm GFLOP/s    \(String(format: "%.1f", result.sgemmGflopPerSecond))  (OpenBLAS \(OpenBLAS.coreName), 2048^3, \(threads) thread(s))")
                     print("  fraction of sgemm \(String(format: "%.2f", result.gflopPerSecond / result.sgemmGflopPerSecond))")
+                    let bestFraction = result.gflopPerSecond * result.bestStepSamplesPerSecond / result.samplesPerSecond / result.sgemmGflopPerSecond
+                    print("  fastest step     \(String(format: "%.3f", result.bestStepSamplesPerSecond)) samples/s, \(String(format: "%.2f", bestFraction)) of sgemm (on a shared machine, beside the best-of-3 sgemm)")
                     print("  peak RSS         \(String(format: "%.0f", result.peakRSSMegabytes)) MiB")
                 }
             }
