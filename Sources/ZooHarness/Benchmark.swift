@@ -62,6 +62,7 @@ public enum Benchmark {
             "  GFLOP/s          \(String(format: "%.1f", result.gflopPerSecond))",
             "  sgemm GFLOP/s    \(String(format: "%.1f", result.sgemmGflopPerSecond))  (OpenBLAS \(OpenBLAS.coreName), 2048^3, \(threads) thread(s))",
             "  fraction of sgemm \(String(format: "%.2f", result.gflopPerSecond / result.sgemmGflopPerSecond))",
+            "  fastest step     \(String(format: "%.3f", result.bestStepSamplesPerSecond)) samples/s, \(String(format: "%.2f", result.gflopPerSecond * result.bestStepSamplesPerSecond / result.samplesPerSecond / result.sgemmGflopPerSecond)) of sgemm (on a shared machine, beside the best-of-3 sgemm)",
             "  peak RSS         \(String(format: "%.0f", result.peakRSSMegabytes)) MiB",
         ]
         return Report(json: result, lines: lines)

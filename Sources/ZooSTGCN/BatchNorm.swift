@@ -71,6 +71,14 @@ public enum BatchNorm {
                 }
             }
         }
+        return statistics(partials: partial, sequences: s, channels: c, plane: p)
+    }
+
+    /// Batch statistics from per-sequence moments: `partials[n*2C + c]` is sequence n's Σx of channel c (in Double,
+    /// from ``Kernels/channelMoments(_:_:_:channels:plane:)`` on zeros) and `partials[n*2C + C + c]` its Σx².
+    /// The sequences are combined in order.
+    static func statistics(partials partial: [Double], sequences s: Int, channels c: Int, plane p: Int)
+        -> (mean: [Float], biasedVar: [Float], unbiasedVar: [Float]) {
         var mean = [Float](repeating: 0, count: c), biased = mean, unbiased = mean
         let count = Double(s * p)
         for channel in 0..<c {
@@ -88,6 +96,24 @@ public enum BatchNorm {
         return (mean, biased, unbiased)
     }
 
+    /// Training-mode normalisation from batch statistics: `y = x * scale + shift` with the batch mean and biased
+    /// variance; updates the running statistics (unbiased variance) and the batch counter.
+    static func trainingAffine(_ stats: (mean: [Float], biasedVar: [Float], unbiasedVar: [Float]), _ parameters: Parameters,
+                               _ buffers: inout Buffers) -> (scale: [Float], shift: [Float], invStd: [Float]) {
+        let c = stats.mean.count
+        var invStd = [Float](repeating: 0, count: c)
+        var scale = invStd, shift = invStd
+        for i in 0..<c {
+            invStd[i] = 1 / (stats.biasedVar[i] + epsilon).squareRoot()
+            scale[i] = invStd[i] * parameters.weight.storage[i]
+            shift[i] = parameters.bias.storage[i] - stats.mean[i] * scale[i]
+            buffers.runningMean.storage[i] = (1 - momentum) * buffers.runningMean.storage[i] + momentum * stats.mean[i]
+            buffers.runningVar.storage[i] = (1 - momentum) * buffers.runningVar.storage[i] + momentum * stats.unbiasedVar[i]
+        }
+        buffers.numBatchesTracked += 1
+        return (scale, shift, invStd)
+    }
+
     /// Normalises `input` (S, C, P), optionally followed by ReLU.
     /// - Returns: the output and, in training mode, what ``backward`` needs.
     public static func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: inout Buffers,
@@ -98,17 +124,8 @@ public enum BatchNorm {
         var saved: Saved?
         if training {
             let stats = batchStatistics(input, threads: threads)
-            var invStd = [Float](repeating: 0, count: c)
-            scale = invStd
-            shift = invStd
-            for i in 0..<c {
-                invStd[i] = 1 / (stats.biasedVar[i] + epsilon).squareRoot()
-                scale[i] = invStd[i] * parameters.weight.storage[i]
-                shift[i] = parameters.bias.storage[i] - stats.mean[i] * scale[i]
-                buffers.runningMean.storage[i] = (1 - momentum) * buffers.runningMean.storage[i] + momentum * stats.mean[i]
-                buffers.runningVar.storage[i] = (1 - momentum) * buffers.runningVar.storage[i] + momentum * stats.unbiasedVar[i]
-            }
-            buffers.numBatchesTracked += 1
+            let invStd: [Float]
+            (scale, shift, invStd) = trainingAffine(stats, parameters, &buffers)
             saved = Saved(input: input, mean: stats.mean, invStd: invStd)
         } else {
             (scale, shift) = evalAffine(parameters, buffers)
@@ -141,22 +158,69 @@ public enum BatchNorm {
                 partial.withUnsafeMutableBufferPointer { partial in
                     let base = partial.baseAddress!, dyBase = dy.baseAddress!, xBase = x.baseAddress!
                     Parallel.forEach(s, threads: threads) { _, n in
-                        for channel in 0..<c {
-                            let offset = (n * c + channel) * p
-                            let mean = saved.mean[channel], invStd = saved.invStd[channel]
-                            var sumDy = 0.0, sumDyX = 0.0
-                            for i in 0..<p {
-                                let g = Double(dyBase[offset + i])
-                                sumDy += g
-                                sumDyX += g * Double((xBase[offset + i] - mean) * invStd)
-                            }
-                            base[n * c * 2 + channel] = sumDy
-                            base[n * c * 2 + c + channel] = sumDyX
-                        }
+                        backwardPartials(base + n * c * 2, dyBase + n * c * p, xBase + n * c * p, mean: saved.mean, invStd: saved.invStd,
+                                         channels: c, plane: p)
                     }
                 }
             }
         }
+        let (meanDy, meanDyX) = backwardCoefficients(partials: partial, sequences: s, plane: p, into: &gradients)
+        return Tensor(uninitialized: dOutput.shape) { dx in
+            dOutput.withUnsafeBufferPointer { dy in
+                saved.input.withUnsafeBufferPointer { x in
+                    let dxBase = dx.baseAddress!, dyBase = dy.baseAddress!, xBase = x.baseAddress!
+                    Parallel.forEach(s, threads: threads) { _, n in
+                        backwardInput(dxBase + n * c * p, dyBase + n * c * p, xBase + n * c * p, mean: saved.mean, invStd: saved.invStd,
+                                      weight: parameters.weight.storage, meanDy: meanDy, meanDyX: meanDyX, channels: c, plane: p)
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Backward pieces (one sequence at a time, shared with the fused training block)
+
+    /// One sequence's `sums[c] = Σ dy` and `sums[C + c] = Σ dy·x̂` in Double, x̂ = (x − mean)·invStd (overwritten).
+    /// Two channels at a time, as independent chains (the same bits as one channel at a time).
+    static func backwardPartials(_ sums: UnsafeMutablePointer<Double>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                                 mean: [Float], invStd: [Float], channels c: Int, plane p: Int) {
+        var first = 0
+        while first + 2 <= c {
+            let dy0 = dy + first * p, dy1 = dy0 + p, x0 = x + first * p, x1 = x0 + p
+            let mean0 = mean[first], mean1 = mean[first + 1], invStd0 = invStd[first], invStd1 = invStd[first + 1]
+            var sumDy0 = 0.0, sumDyX0 = 0.0, sumDy1 = 0.0, sumDyX1 = 0.0
+            for i in 0..<p {
+                let g0 = Double(dy0[i]), g1 = Double(dy1[i])
+                sumDy0 += g0
+                sumDyX0 += g0 * Double((x0[i] - mean0) * invStd0)
+                sumDy1 += g1
+                sumDyX1 += g1 * Double((x1[i] - mean1) * invStd1)
+            }
+            sums[first] = sumDy0
+            sums[c + first] = sumDyX0
+            sums[first + 1] = sumDy1
+            sums[c + first + 1] = sumDyX1
+            first += 2
+        }
+        for channel in first..<c {
+            let offset = channel * p
+            let mean = mean[channel], invStd = invStd[channel]
+            var sumDy = 0.0, sumDyX = 0.0
+            for i in 0..<p {
+                let g = Double(dy[offset + i])
+                sumDy += g
+                sumDyX += g * Double((x[offset + i] - mean) * invStd)
+            }
+            sums[channel] = sumDy
+            sums[c + channel] = sumDyX
+        }
+    }
+
+    /// Combines the per-sequence partials in sequence order, adds dβ = Σdy and dγ = Σdy·x̂ into `gradients`, and
+    /// returns the per-channel means of dy and dy·x̂ that ``backwardInput(_:_:_:mean:invStd:weight:meanDy:meanDyX:channels:plane:)`` uses.
+    static func backwardCoefficients(partials partial: [Double], sequences s: Int, plane p: Int,
+                                     into gradients: inout Gradients) -> (meanDy: [Float], meanDyX: [Float]) {
+        let c = gradients.bias.count
         var sumDy = [Double](repeating: 0, count: c), sumDyX = sumDy
         for n in 0..<s {
             for channel in 0..<c {
@@ -169,24 +233,21 @@ public enum BatchNorm {
             gradients.weight.storage[channel] += Float(sumDyX[channel])
         }
         let count = Float(s * p)
-        let meanDy = sumDy.map { Float($0) / count }, meanDyX = sumDyX.map { Float($0) / count }
-        return Tensor(uninitialized: dOutput.shape) { dx in
-            dOutput.withUnsafeBufferPointer { dy in
-                saved.input.withUnsafeBufferPointer { x in
-                    let dxBase = dx.baseAddress!, dyBase = dy.baseAddress!, xBase = x.baseAddress!
-                    Parallel.forEach(s, threads: threads) { _, n in
-                        for channel in 0..<c {
-                            let offset = (n * c + channel) * p
-                            let mean = saved.mean[channel], invStd = saved.invStd[channel]
-                            let factor = parameters.weight.storage[channel] * invStd
-                            let a = meanDy[channel], b = meanDyX[channel]
-                            for i in 0..<p {
-                                let xhat = (xBase[offset + i] - mean) * invStd
-                                dxBase[offset + i] = factor * (dyBase[offset + i] - a - xhat * b)
-                            }
-                        }
-                    }
-                }
+        return (sumDy.map { Float($0) / count }, sumDyX.map { Float($0) / count })
+    }
+
+    /// One sequence's dx = γ·invstd · (dy − mean(dy) − x̂·mean(dy·x̂)); `dx` may be `dy`.
+    static func backwardInput(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                              mean: [Float], invStd: [Float], weight: [Float], meanDy: [Float], meanDyX: [Float],
+                              channels c: Int, plane p: Int) {
+        for channel in 0..<c {
+            let offset = channel * p
+            let mean = mean[channel], invStd = invStd[channel]
+            let factor = weight[channel] * invStd
+            let a = meanDy[channel], b = meanDyX[channel]
+            for i in 0..<p {
+                let xhat = (x[offset + i] - mean) * invStd
+                dx[offset + i] = factor * (dy[offset + i] - a - xhat * b)
             }
         }
     }

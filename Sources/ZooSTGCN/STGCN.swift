@@ -1,8 +1,10 @@
 // N samples, C coordinates, T frames, V joints, M persons, S = N*M sequences, K spatial partitions.
 //
 // ST-GCN as MMAction2 0.x builds it (`SkeletonGCN` = `STGCN` backbone + `STGCNHead`), forward and
-// backward in plain Swift over OpenBLAS. Correctness first: every layer keeps PyTorch's operation order;
-// sgemm is the only fast path, and work is split by sequence so results never depend on the thread count.
+// backward in plain Swift over SkelZoo's GEMM. Every layer keeps PyTorch's operation order; the model runs each
+// block fused per sequence (`STGCNBlock+Eval`, `+Train`, `+TrainBackward`), with the same operations as the
+// layer-by-layer `STGCNBlock.forward`/`backward` (tested bit for bit), and work is split by sequence so results never
+// depend on the thread count.
 import ZooTensor
 
 public struct STGCN: Sendable {
@@ -22,6 +24,8 @@ public struct STGCN: Sendable {
     /// What training-mode `forward` keeps for `backward`.
     public struct Saved: Sendable {
         let dataNorm: BatchNorm.Saved?
+        /// Each block's input, then the last block's output: block i reads `activations[i]` and `activations[i + 1]`.
+        let activations: [Tensor]
         let blocks: [BlockState]
         let head: Head.Saved
         let inputShape: [Int]
@@ -72,24 +76,50 @@ public struct STGCN: Sendable {
 
     // MARK: - Forward
 
-    /// What `backward` needs of one block: its saved state, or what recomputes it (the block's input, its BN
-    /// buffers before the step and its dropout stream). Recomputing runs the same operations in the same order,
-    /// so the gradients are the same bits either way; it trades one more block forward for memory.
+    /// What `backward` needs of one block beyond its input and output: the fused forward's state, or what reruns
+    /// that forward (the block's BN buffers before the step and its dropout stream). Rerunning repeats the same
+    /// operations in the same order, so the gradients are the same bits either way.
     enum BlockState: Sendable {
-        case saved(STGCNBlock.Saved)
-        case recompute(input: Tensor, buffers: STGCNBlock.Buffers, dropoutRNG: CounterRNG?)
+        case kept(STGCNBlock.TrainState)
+        case recompute(buffers: STGCNBlock.Buffers, dropoutRNG: CounterRNG?)
     }
 
-    /// Saved activations kept in full up to this many bytes (estimated); blocks past it are recomputed in
-    /// `backward` (T=300, batch 16, M=2: peak RSS 3.7 GiB before, see the README bench section for now).
-    public static let savedActivationBudget = 512 << 20
+    /// Bytes of training state kept for `backward` (estimated); past it, blocks keep less and recompute more in
+    /// `backward` (see ``retention(sequences:frames:budget:)``). At batch 16, M=2 (32 sequences), NTU-60 2D: T=100
+    /// keeps every block in full (815 MiB); T=300 keeps every block compact (772 MiB; block 0 in full would be 931).
+    public static let savedActivationBudget = 896 << 20
 
-    /// Estimated bytes a block's full saved state takes: its input, the K·Cout projection and about six
-    /// Cout-channel tensors (BN inputs and outputs, ReLU outputs, dropout mask, residual), per position.
-    func savedBytes(block i: Int, sequences: Int, frames: Int) -> Int {
-        let cin = configuration.blockInput(i), cout = configuration.channels[i]
-        let positions = sequences * frames * configuration.layout.jointCount
-        return positions * (cin + (configuration.graph.partitions + 6) * cout) * MemoryLayout<Float>.size
+    /// Estimated bytes each block keeps at each retention: (input only, compact, full).
+    func savedBytes(block i: Int, sequences: Int, frames: Int) -> (input: Int, compact: Int, full: Int) {
+        let cin = configuration.blockInput(i), cout = configuration.channels[i], v = configuration.layout.jointCount
+        let tOut = (frames - 1) / configuration.strides[i] + 1
+        let plane = sequences * frames * v * MemoryLayout<Float>.size, outPlane = sequences * tOut * v * MemoryLayout<Float>.size
+        let input = cin * plane
+        let residual = configuration.residual(i) == .convolution ? cout * outPlane : 0
+        let compact = input + cout * outPlane + (configuration.dropout > 0 ? cout * outPlane / 32 : 0)
+        return (input, compact, compact + (configuration.graph.partitions + 1) * cout * plane + residual)
+    }
+
+    /// What each block keeps so that the total stays within `budget`: every block compact if that fits (else blocks
+    /// in order while it fits, the rest input only), then blocks upgraded to full in order while that fits.
+    func retention(sequences: Int, frames: Int, budget: Int) -> [STGCNBlock.Retention] {
+        var sizes: [(input: Int, compact: Int, full: Int)] = []
+        var t = frames
+        for i in blocks.indices {
+            sizes.append(savedBytes(block: i, sequences: sequences, frames: t))
+            t = (t - 1) / configuration.strides[i] + 1
+        }
+        var plan = [STGCNBlock.Retention](repeating: .input, count: blocks.count)
+        var total = sizes.map(\.input).reduce(0, +)
+        for level in [STGCNBlock.Retention.compact, .full] {
+            for i in blocks.indices {
+                let extra = level == .compact ? sizes[i].compact - sizes[i].input : sizes[i].full - sizes[i].compact
+                guard plan[i] == (level == .compact ? .input : .compact), total + extra <= budget else { continue }
+                plan[i] = level
+                total += extra
+            }
+        }
+        return plan
     }
 
     /// Runs the backbone and head.
@@ -97,34 +127,30 @@ public struct STGCN: Sendable {
     ///   - input: (N, C, T, V, M), M equal to the head's `num_person`.
     ///   - training: batch statistics in BN (and running-stat updates), dropout, and saved state for `backward`.
     ///   - dropoutRNG: the stream for this step's dropout masks (training only).
-    ///   - activationBudget: bytes of saved state kept in full before blocks are recomputed in `backward`.
+    ///   - activationBudget: bytes of training state kept for `backward`; past it, blocks keep less and recompute more.
     /// - Returns: logits (N, NC), backbone features (S, C_last, T', V), and saved state in training mode.
     public mutating func forward(_ input: Tensor, training: Bool = false, dropoutRNG: CounterRNG? = nil,
                                  threads: Int = 1, activationBudget: Int = savedActivationBudget) -> (logits: Tensor, features: Tensor, saved: Saved?) {
         precondition(input.rank == 5 && input.shape[1] == configuration.inChannels && input.shape[3] == configuration.layout.jointCount
                      && input.shape[4] == configuration.numPerson, "STGCN input \(input.shape) does not fit \(configuration)")
         var (x, dataSaved) = normalizeInput(input, training: training, threads: threads)
-        var savedBlocks: [BlockState] = []
-        var kept = 0
+        var savedBlocks: [BlockState] = [], activations: [Tensor] = []
+        let plan = training ? retention(sequences: x.shape[0], frames: x.shape[2], budget: activationBudget) : []
         for i in blocks.indices {
             if !training {
                 x = blocks[i].forwardEval(x, parameters.blocks[i], buffers.blocks[i], pattern: adjacency, threads: threads)
                 continue
             }
             let blockRNG = dropoutRNG?.substream(UInt64(i)), before = buffers.blocks[i]
-            let (y, saved) = blocks[i].forward(x, parameters.blocks[i], &buffers.blocks[i], pattern: adjacency, training: training,
-                                               dropoutRNG: blockRNG, threads: threads)
-            let bytes = savedBytes(block: i, sequences: x.shape[0], frames: x.shape[2])
-            if let saved, kept + bytes <= activationBudget {
-                kept += bytes
-                savedBlocks.append(.saved(saved))
-            } else {
-                savedBlocks.append(.recompute(input: x, buffers: before, dropoutRNG: blockRNG))
-            }
+            let (y, state) = blocks[i].forwardTraining(x, parameters.blocks[i], &buffers.blocks[i], pattern: adjacency,
+                                                       dropoutRNG: blockRNG, retention: plan[i], threads: threads)
+            savedBlocks.append(plan[i] == .input ? .recompute(buffers: before, dropoutRNG: blockRNG) : .kept(state))
+            activations.append(x)
             x = y
         }
+        activations.append(x)
         let (logits, headSaved) = head.forward(x, parameters.head)
-        let saved = training ? Saved(dataNorm: dataSaved, blocks: savedBlocks, head: headSaved, inputShape: input.shape) : nil
+        let saved = training ? Saved(dataNorm: dataSaved, activations: activations, blocks: savedBlocks, head: headSaved, inputShape: input.shape) : nil
         return (logits, x, saved)
     }
 
@@ -174,16 +200,17 @@ public struct STGCN: Sendable {
         var dx = head.backward(dLogits, saved.head, parameters.head, into: &gradients.head)
         // Blocks in reverse order.
         for i in blocks.indices.reversed() {
-            let state: STGCNBlock.Saved
+            let state: STGCNBlock.TrainState
             switch saved.blocks[i] {
-            case .saved(let blockSaved):
-                state = blockSaved
-            case .recompute(let input, var buffers, let dropoutRNG):
+            case .kept(let kept):
+                state = kept
+            case .recompute(var buffers, let dropoutRNG):
                 // The same forward as in `forward` (training mode); the buffer updates it makes are discarded.
-                state = blocks[i].forward(input, parameters.blocks[i], &buffers, pattern: adjacency, training: true,
-                                          dropoutRNG: dropoutRNG, threads: threads).saved!
+                state = blocks[i].forwardTraining(saved.activations[i], parameters.blocks[i], &buffers, pattern: adjacency,
+                                                  dropoutRNG: dropoutRNG, retention: .compact, threads: threads).state
             }
-            dx = blocks[i].backward(dx, state, parameters.blocks[i], pattern: adjacency, into: &gradients.blocks[i], threads: threads)
+            dx = blocks[i].backwardTraining(dx, input: saved.activations[i], output: saved.activations[i + 1], state, parameters.blocks[i],
+                                            pattern: adjacency, into: &gradients.blocks[i], threads: threads)
         }
         guard let dataSaved = saved.dataNorm, let dataParameters = parameters.dataNorm, var dataGradients = gradients.dataNorm else { return }
         // (S, C, T, V) -> (S, V, C, T), the data BN's layout.

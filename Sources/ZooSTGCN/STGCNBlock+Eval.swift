@@ -46,8 +46,7 @@ extension STGCNBlock {
                                 operand = UnsafePointer(columns)
                             }
                             GEMM.sgemm(y, tw.baseAddress!, operand, m: cout, n: q, k: depth)
-                            Kernels.addBias(y, tb.baseAddress!, channels: cout, plane: q)
-                            Kernels.affine(y, y, scale: norm2.scale, shift: norm2.shift, channels: cout, plane: q, relu: false)
+                            Kernels.addBiasAffine(y, bias: tb.baseAddress!, scale: norm2.scale, shift: norm2.shift, channels: cout, plane: q)
                             // + residual, ReLU.
                             switch kind {
                             case .none:
@@ -60,8 +59,8 @@ extension STGCNBlock {
                                     residualParameters.bias.withUnsafeBufferPointer { rb in
                                         Kernels.subsampleFrames(columns, xN, channels: cin, frames: t, joints: v, stride: stride, outFrames: tOut)
                                         GEMM.sgemm(residual, rw.baseAddress!, columns, m: cout, n: q, k: cin)
-                                        Kernels.addBias(residual, rb.baseAddress!, channels: cout, plane: q)
-                                        Kernels.affine(residual, residual, scale: residualNorm.scale, shift: residualNorm.shift, channels: cout, plane: q, relu: false)
+                                        Kernels.addBiasAffine(residual, bias: rb.baseAddress!, scale: residualNorm.scale, shift: residualNorm.shift,
+                                                              channels: cout, plane: q)
                                     }
                                 }
                                 for i in 0..<cout * q { y[i] = max(0, y[i] + residual[i]) }

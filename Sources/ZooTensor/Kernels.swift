@@ -90,12 +90,44 @@ public enum Kernels {
     }
 
     /// `bias[c] += sum_p gradient[c, p]` (summed in order, Float).
+    ///
+    /// Eight channels at a time: eight independent chains, each still summed in plane order (the same bits as one
+    /// channel at a time; the chains only overlap the adds' latency).
     public static func addBiasGradient(_ bias: UnsafeMutablePointer<Float>, _ gradient: UnsafePointer<Float>, channels: Int, plane: Int) {
-        for c in 0..<channels {
+        var first = 0
+        while first + 8 <= channels {
+            let row = gradient + first * plane
+            var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0, s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+            for p in 0..<plane {
+                s0 += row[p]
+                s1 += row[plane + p]
+                s2 += row[2 * plane + p]
+                s3 += row[3 * plane + p]
+                s4 += row[4 * plane + p]
+                s5 += row[5 * plane + p]
+                s6 += row[6 * plane + p]
+                s7 += row[7 * plane + p]
+            }
+            for (offset, sum) in [s0, s1, s2, s3, s4, s5, s6, s7].enumerated() { bias[first + offset] += sum }
+            first += 8
+        }
+        for c in first..<channels {
             let row = gradient + c * plane
             var sum: Float = 0
             for p in 0..<plane { sum += row[p] }
             bias[c] += sum
+        }
+    }
+
+    /// ``addBias(_:_:channels:plane:)`` then ``affine(_:_:scale:shift:channels:plane:relu:)`` in one pass, in place:
+    /// `data = (data + bias[c]) * scale[c] + shift[c]`, each operation rounded as the two passes round it.
+    public static func addBiasAffine(
+        _ data: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+        channels: Int, plane: Int
+    ) {
+        for c in 0..<channels {
+            let row = data + c * plane, b = bias[c], a = scale[c], t = shift[c]
+            for p in 0..<plane { row[p] = (row[p] + b) * a + t }
         }
     }
 
@@ -115,12 +147,38 @@ public enum Kernels {
         }
     }
 
-    /// Per-channel sum and sum of squares in Double (order fixed: channel by channel, plane in order).
+    /// Per-channel sum and sum of squares in Double (order fixed: each channel's plane in order). Four channels at
+    /// a time, as independent chains (the same bits as one channel at a time).
     public static func channelMoments(
         _ sums: UnsafeMutablePointer<Double>, _ squares: UnsafeMutablePointer<Double>,
         _ input: UnsafePointer<Float>, channels: Int, plane: Int
     ) {
-        for c in 0..<channels {
+        var first = 0
+        while first + 4 <= channels {
+            let row = input + first * plane
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0
+            for p in 0..<plane {
+                let x0 = Double(row[p]), x1 = Double(row[plane + p]), x2 = Double(row[2 * plane + p]), x3 = Double(row[3 * plane + p])
+                s0 += x0
+                q0 += x0 * x0
+                s1 += x1
+                q1 += x1 * x1
+                s2 += x2
+                q2 += x2 * x2
+                s3 += x3
+                q3 += x3 * x3
+            }
+            sums[first] += s0
+            sums[first + 1] += s1
+            sums[first + 2] += s2
+            sums[first + 3] += s3
+            squares[first] += q0
+            squares[first + 1] += q1
+            squares[first + 2] += q2
+            squares[first + 3] += q3
+            first += 4
+        }
+        for c in first..<channels {
             let row = input + c * plane
             var s = 0.0, q = 0.0
             for p in 0..<plane {

@@ -57,3 +57,21 @@ public struct Tensor: Sendable, Equatable {
         }
     }
 }
+
+extension Tensor {
+    /// Calls `body` with the base addresses of `tensors`' storage, all pinned for the call (an empty tensor gets a
+    /// valid pointer to nothing). Saves a nest of `withUnsafeBufferPointer` closures where a kernel reads many tensors.
+    public static func withBaseAddresses<R>(_ tensors: [Tensor], _ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
+        try pin(tensors[...], [], body)
+    }
+
+    private static func pin<R>(_ tensors: ArraySlice<Tensor>, _ pinned: [UnsafePointer<Float>],
+                               _ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
+        guard let first = tensors.first else { return try body(pinned) }
+        return try first.withUnsafeBufferPointer { buffer in
+            try pin(tensors.dropFirst(), pinned + [buffer.baseAddress ?? UnsafePointer(emptyStorage)], body)
+        }
+    }
+
+    nonisolated(unsafe) private static let emptyStorage = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+}

@@ -85,13 +85,13 @@ import ZooTorch
             var model = start
             let (input, _) = try Self.batch(rank)
             let saved = try #require(model.forward(input, training: true, threads: 2, activationBudget: .max).saved)
-            guard case .saved(let blockSaved) = saved.blocks[block] else { Issue.record("block \(block) was not kept"); continue }
-            let norm = blockSaved.gcnNorm, parameters = start.parameters.blocks[block].gcnNorm
-            let c = norm.input.shape[1], p = norm.input.shape[2...].reduce(1, *)
+            guard case .kept(let state) = saved.blocks[block], let g = state.aggregated else { Issue.record("block \(block) was not kept in full"); continue }
+            let norm = state.gcnNorm, parameters = start.parameters.blocks[block].gcnNorm
+            let c = g.shape[1], p = g.shape[2...].reduce(1, *)
             var nearest = Float.infinity
-            for n in 0..<norm.input.shape[0] {
+            for n in 0..<g.shape[0] {
                 for i in 0..<p {
-                    let x = norm.input.storage[(n * c + channel) * p + i]
+                    let x = g.storage[(n * c + channel) * p + i]
                     nearest = min(nearest, abs((x - norm.mean[channel]) * norm.invStd[channel] * parameters.weight.storage[channel] + parameters.bias.storage[channel]))
                 }
             }
