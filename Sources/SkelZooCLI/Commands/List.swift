@@ -9,12 +9,12 @@ extension SkelZoo {
         static let configuration = CommandConfiguration(
             abstract: "List the zoo's models with their published scores and checkpoint state.",
             discussion: """
-            Top-1 and Mean Top-1 are the primary published values, in percent, and Source says where they are published
-            (MMAction2's 0.x and 1.x model zoos, SkelZoo reference runs). Modality is the keypoint dimension and, for
-            MMAction2 1.x entries, the stream (joint, bone, joint-motion, bone-motion) or the fusion (two-stream,
-            four-stream: `skelzoo show` lists its components and weights, `skelzoo fuse` computes it). Collections are
+            Top-1 and Mean Top-1 are the primary published values, in percent, and Source says where they are published \
+            (MMAction2's 0.x and 1.x model zoos, SkelZoo reference runs). Modality is the keypoint dimension and, for \
+            MMAction2 1.x entries, the stream (joint, bone, joint-motion, bone-motion) or the fusion (two-stream, \
+            four-stream: `skelzoo show` lists its components and weights, `skelzoo fuse` computes it). Collections are \
             model families: STGCN (0.x), STGCN-1x, STGCN++, AGCN, STGCN-demo.
-            Checkpoint: absent (not in the cache), cached (present, not verified), verified (sha256 checked),
+            Checkpoint: absent (not in the cache), cached (present, not verified), verified (sha256 checked), \
             corrupt (hash mismatch); fusion entries have none of their own (-).
 
             Examples:
