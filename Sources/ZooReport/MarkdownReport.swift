@@ -11,8 +11,8 @@ public enum MarkdownReport {
         main += "Scores are percentages; measured values are means over seeds with their sample standard deviation.\n"
         for collection in collections {
             main += "\n## \(collection.name)\n\n"
-            main += "| Entry | Metric | Published | Measured | Δ | Verdict | Details |\n"
-            main += "|---|---|---|---|---|---|---|\n"
+            main += "| Entry | Metric | Published | Measured | Δ | Verdict | Recipe vs published | Details |\n"
+            main += "|---|---|---|---|---|---|---|---|\n"
             var footnotes: [String] = []
             var chart: [(label: String, published: Double, measured: Double?)] = []
             for entry in collection.entries {
@@ -24,7 +24,7 @@ public enum MarkdownReport {
                     }
                     published += " (\(score.source))"
                     let row = cells(entry, score)
-                    main += "| \(entry.name) | \(score.metric) | \(published) | \(row.measured) | \(row.delta) | \(row.verdict) | [runs](runs/\(entry.name).md) |\n"
+                    main += "| \(entry.name) | \(score.metric) | \(published) | \(row.measured) | \(row.delta) | \(row.verdict) | \(recipeCell(entry)) | [runs](runs/\(entry.name).md) |\n"
                     if let value = Double(score.value) {
                         chart.append(("\(entry.name) · \(score.metric)", value, row.mean))
                     }
@@ -35,6 +35,9 @@ public enum MarkdownReport {
                 }
             }
             main += "\n" + Verdict.rules + "\n"
+            for rule in Set(collection.entries.compactMap { $0.seedRule.map { SeedStopping.rule(halfWidth: $0.halfWidth, maximum: $0.maximum) } }).sorted() {
+                main += "\nRetrains with `--seeds auto`: \(rule).\n"
+            }
             for (index, footnote) in footnotes.enumerated() {
                 main += "\n[^\(collection.name.lowercased())-\(index + 1)]: \(footnote)\n"
             }
@@ -80,8 +83,12 @@ public enum MarkdownReport {
             let (mean, std) = Verdict.statistics(values)
             cells.mean = mean
             cells.measured = String(format: "%.2f ± %.2f (n=%d)", mean, std, values.count)
+            if entry.seedRule != nil, let interval = SeedStopping.interval(values) {
+                cells.measured += String(format: "; 95%% CI [%.2f, %.2f]", interval.lower, interval.upper)
+            }
             cells.delta = String(format: "%+.2f", mean - published)
-            let scoreVerdict = Verdict.retrain(measured: values, published: published)
+            let scoreVerdict = entry.seedRule.map { Verdict.retrain(measured: values, published: published, rule: $0) }
+                ?? Verdict.retrain(measured: values, published: published)
             if let reference = entry.reference, case let bits = Verdict.bits(seeds, reference: reference), bits != .none {
                 cells.verdict = bits == .reproducesBitForBit ? bits.text : "\(bits.text); scores \(scoreVerdict == .reproduces ? "reproduce" : "differ")"
                 cells.passes = bits.passes
@@ -89,8 +96,19 @@ public enum MarkdownReport {
                 cells.verdict = scoreVerdict.text
                 cells.passes = scoreVerdict.passes
             }
+            // A retrain that does not reproduce says first how its recipe differed from the published run's.
+            if cells.passes == false, let differences = entry.recipeComparison?.differences, !differences.isEmpty {
+                cells.verdict = "recipe differs: \(differences.joined(separator: "; ")) → \(cells.verdict)"
+            }
         }
         return cells
+    }
+
+    /// The main table's recipe cell: for a retrain, whether its recipe is the published one.
+    static func recipeCell(_ entry: ReportEntry) -> String {
+        guard let comparison = entry.recipeComparison else { return "-" }
+        let count = comparison.differences.count
+        return count == 0 ? "as published" : "\(count) difference\(count == 1 ? "" : "s")"
     }
 
     static func details(_ entry: ReportEntry) -> String {
@@ -108,7 +126,14 @@ public enum MarkdownReport {
         case .evaluated(let result):
             text += "Evaluation of the released checkpoint.\n\n" + runTable([result])
         case .retrained(let seeds):
-            text += "Retrained from scratch, \(seeds.count) seed(s).\n\n" + runTable(seeds)
+            text += "Retrained from scratch, \(seeds.count) seed(s).\n\n"
+            if let rule = entry.seedRule {
+                text += "Seeds: \(SeedStopping.rule(halfWidth: rule.halfWidth, maximum: rule.maximum)).\n\n"
+            }
+            if let comparison = entry.recipeComparison {
+                text += "## Recipe: this run against the published run\n\n\(comparison.summary)\n\n\(comparison.table)\n"
+            }
+            text += runTable(seeds)
             if seeds.contains(where: { !$0.curve.isEmpty }) { text += "\n![training curves](\(entry.name)-curves.svg)\n" }
         }
         return text
