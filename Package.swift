@@ -29,7 +29,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
-        .target(name: "ZooFetch", dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "ZooFetch", dependencies: ["CCurl", "ZooIO"]),
         // SkelZoo's fixed-order GEMM (contract in include/zoo_kernels.h). Optimised in debug builds too, so tests
         // run at speed; never contracted into fmas the source does not write, never fast-math.
         .target(name: "ZooKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-fast-math"])]),
@@ -38,15 +38,19 @@ let package = Package(
         .target(name: "ZooSTGCN", dependencies: ["ZooTensor", "ZooTorch"], swiftSettings: numericSettings),
         .target(name: "ZooPose", dependencies: ["ZooTensor", "ZooTorch", "ZooConfig"]),
         .target(name: "ZooConfig", dependencies: ["Yams"], plugins: ["EmbedZooPlugin"]),
-        .target(name: "ZooRegistry", dependencies: ["ZooConfig", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "ZooRunner", dependencies: ["ZooTensor", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooConfig", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "ZooRegistry", dependencies: ["ZooConfig", "ZooIO", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ZooRunner", dependencies: ["ZooTensor", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooConfig", "ZooIO", .product(name: "Crypto", package: "swift-crypto")]),
         // Plans, tasks, sbatch scripts and collect: runs executed elsewhere (Slurm) and imported into the registry.
-        .target(name: "ZooHarness", dependencies: ["ZooRunner", "ZooRegistry", "ZooConfig", "ZooPose", "ZooSTGCN", "ZooTorch", "ZooTensor"]),
+        // Everything a command does beyond parsing: reproduce, train/test runs recorded in the registry, reports, the cache,
+        // and the Slurm executor (plans, tasks, sbatch scripts, collect).
+        .target(name: "ZooHarness", dependencies: ["ZooRunner", "ZooRegistry", "ZooReport", "ZooFetch", "ZooIO", "ZooConfig", "ZooPose", "ZooSTGCN", "ZooTorch", "ZooTensor"]),
+        // Shared plumbing: atomic writes, file locks, streaming SHA-256, errors with hints, checked POSIX calls. No compute module.
+        .target(name: "ZooIO", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ZooReport"),
         .executableTarget(
             name: "SkelZooCLI",
             dependencies: [
-                "ZooConfig", "ZooFetch", "ZooHarness", "ZooRegistry", "ZooReport", "ZooRunner", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooTensor",
+                "ZooConfig", "ZooFetch", "ZooHarness", "ZooIO", "ZooRegistry", "ZooReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,8 +66,9 @@ let package = Package(
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooTestSupport"]),
         .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
-        .testTarget(name: "ZooRunnerTests", dependencies: ["ZooRunner", "ZooSTGCN", "ZooPose", "ZooConfig", "ZooTensor", "ZooTestSupport"]),
-        .testTarget(name: "ZooHarnessTests", dependencies: ["ZooHarness", "ZooRegistry", "ZooRunner", "ZooConfig", "ZooTestSupport"]),
+        .testTarget(name: "ZooRunnerTests", dependencies: ["ZooRunner", "ZooIO", "ZooSTGCN", "ZooPose", "ZooConfig", "ZooTensor", "ZooTestSupport"]),
+        .testTarget(name: "ZooHarnessTests", dependencies: ["ZooHarness", "ZooIO", "ZooRegistry", "ZooReport", "ZooRunner", "ZooConfig", "ZooTestSupport"]),
+        .testTarget(name: "ZooIOTests", dependencies: ["ZooIO", "ZooTestSupport"]),
         .testTarget(name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooTestSupport"]),
         .testTarget(name: "ZooSTGCNTests", dependencies: ["ZooSTGCN", "ZooTorch", "ZooTensor", "ZooTestSupport"]),
     ]

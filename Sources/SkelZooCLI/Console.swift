@@ -2,8 +2,7 @@ import ArgumentParser
 import Foundation
 import ZooConfig
 import ZooHarness
-import ZooRegistry
-import ZooRunner
+import ZooIO
 
 /// Output helpers and the error policy of every subcommand: `error: ...` and `hint: ...` on stderr, exit 1.
 enum Console {
@@ -16,16 +15,11 @@ enum Console {
     /// Writes a line to stdout, unbuffered and checked: a full disk or a closed stdout (`> /dev/full`) is an error
     /// and a non-zero exit, never an empty file and exit 0.
     static func output(_ text: String) throws {
-        let bytes = Array((text + "\n").utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, bytes.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw CLIError("cannot write to standard output: \(String(cString: strerror(errno)))",
-                               hint: "check that the file or pipe stdout goes to is writable and its disk has space")
-            }
-            offset += written
+        do {
+            try Array((text + "\n").utf8).withUnsafeBytes { try POSIX.writeAll(STDOUT_FILENO, $0, to: "standard output") }
+        } catch let error as IOError {
+            throw CLIError("cannot write to standard output: \(error.code.map { POSIX.reason($0) } ?? error.message)",
+                           hint: "check that the file or pipe stdout goes to is writable and its disk has space")
         }
     }
 
@@ -54,32 +48,25 @@ enum Console {
             throw error
         } catch let error as ValidationError {
             throw error
-        } catch let error as RegistryError {
-            printError(error.message, hint: error.hint)
-            throw ExitCode.failure
         } catch let error as ConfigError {
             printError(error.description)
             throw ExitCode.failure
-        } catch let error as RunnerError {
-            printError(error.message, hint: error.hint)
-            throw ExitCode.failure
-        } catch let error as HarnessError {
-            printError(error.message, hint: error.hint)
-            throw ExitCode.failure
-        } catch let error as CLIError {
+        } catch let error as any DiagnosedError {
             printError(error.message, hint: error.hint)
             throw ExitCode.failure
         } catch {
-            printError(describe(error))
+            printError(ErrorText.describe(error))
             throw ExitCode.failure
         }
     }
 
-    /// One line for an error: its own description, or for a Foundation error its localized text, never an NSError dump.
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? CocoaError { return error.localizedDescription }
-        if type(of: error) is NSError.Type { return (error as NSError).localizedDescription }
-        return "\(error)"
+
+    /// The harness's log: information and progress on stderr, errors it can only report as `error:`/`hint:` lines.
+    static var log: HarnessLog {
+        HarnessLog(info: info, error: { printError($0, hint: $1) }, progress: { label, every in
+            let line = ProgressLine(label, plainEvery: every)
+            return { line.update($0, $1, unit: $2) }
+        })
     }
 
     static var isTTY: Bool { isatty(STDERR_FILENO) == 1 }
@@ -93,7 +80,7 @@ enum Console {
 }
 
 /// A CLI-level error with a hint.
-struct CLIError: Error {
+struct CLIError: DiagnosedError {
     var message: String
     var hint: String?
     init(_ message: String, hint: String? = nil) {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import ZooTensor
+import ZooHarness
 
 @main
 struct SkelZoo: ParsableCommand {
@@ -16,7 +16,7 @@ struct SkelZoo: ParsableCommand {
           skelzoo show stgcn_80e_ntu60_xsub_keypoint
           skelzoo test stgcn_80e_ntu60_xsub_keypoint model.pth --ann-file ntu60_xsub_val.pkl
         """,
-        version: "0.1.0",
+        version: CodeVersion.release,
         subcommands: [List.self, Show.self, Train.self, Test.self, Bench.self, DataCommand.self, Reproduce.self, RunTask.self, Collect.self, Report.self, Download.self, Verify.self]
     )
 }
@@ -45,16 +45,35 @@ struct GlobalOptions: ParsableArguments {
 
     /// Selects the arithmetic from --backend/--isa, else SKELZOO_BACKEND/SKELZOO_ISA.
     func applyArithmetic() throws {
-        let environment = ProcessInfo.processInfo.environment
-        try Arithmetic.select(backend: backend ?? environment["SKELZOO_BACKEND"], isa: isa ?? environment["SKELZOO_ISA"])
+        try ArithmeticChoice.apply(backend: backend, isa: isa)
     }
 
     /// The home folder in effect.
-    var homeURL: URL {
-        if let home { return URL(fileURLWithPath: home) }
-        let environment = ProcessInfo.processInfo.environment
-        if let home = environment["SKELZOO_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
-        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return URL(fileURLWithPath: cache).appending(path: "skelzoo") }
-        return FileManager.default.homeDirectoryForCurrentUser.appending(path: ".cache/skelzoo")
+    var homeURL: URL { ZooContext.home(given: home) }
+
+    /// The zoo (built-in plus --zoo) and the registry under the home folder.
+    func context() throws -> ZooContext {
+        try ZooContext(home: homeURL, overrides: zoo.map { URL(fileURLWithPath: $0) })
+    }
+}
+
+/// `--threads`, shared by the commands that compute.
+struct ThreadsOption: ParsableArguments {
+    @Option(help: "Worker threads (results do not depend on it).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+}
+
+/// `--data-root`, shared by the commands that read a config's annotation files.
+struct DataRootOption: ParsableArguments {
+    @Option(help: "Folder the configs' ann_file paths are relative to (default: the SkelZoo home).")
+    var dataRoot: String?
+
+    /// The data root in effect: --data-root, else the home folder.
+    func url(_ global: GlobalOptions) -> URL {
+        dataRoot.map { URL(fileURLWithPath: $0) } ?? global.homeURL
     }
 }

@@ -1,5 +1,7 @@
+import ZooIO
+
 /// Why a download failed: which URL, what went wrong, and what to do.
-public struct DownloadError: Error, CustomStringConvertible, Sendable {
+public struct DownloadError: DiagnosedError, Sendable {
     public enum Code: String, Sendable {
         case notFound, forbidden, httpStatus, hashMismatch, network, offline, io, retriesExhausted
     }

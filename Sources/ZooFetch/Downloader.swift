@@ -8,10 +8,10 @@
 // mismatches are not. A `NAME.lock` flock serialises processes fetching the same file; the kernel drops it when a
 // process dies, so a killed process never blocks the next one.
 import CCurl
-import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import ZooIO
 #endif
 
 public struct DownloadOptions: Sendable {
@@ -111,25 +111,28 @@ public final class Downloader: @unchecked Sendable {
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw DownloadError(.io, url: source, "cannot create \(directory.path): \(error.localizedDescription)")
         }
-        return try FileLock.withLock(destination.path + ".lock", url: source) {
-            // A verified file already in place (perhaps fetched by another process while we waited).
-            if FileManager.default.fileExists(atPath: destination.path) {
-                let sha = try Self.sha256(of: destination, url: source)
-                if expected.matches(sha) {
-                    return FetchResult(path: destination.path, sha256: sha, byteCount: Self.size(destination), cached: true, attempts: 0)
-                }
-                if options.offline {
-                    throw DownloadError(.hashMismatch, url: source, "cached \(destination.path) has sha256 \(sha), expected \(expected.description)",
-                                        hint: "run without --offline to fetch it again")
-                }
-                try Self.discard(destination, url: source)
-            }
-            guard !options.offline else {
-                throw DownloadError(.offline, url: source, "not cached at \(destination.path) and offline mode is on",
-                                    hint: "run without --offline / SKELZOO_OFFLINE, or copy the file there")
-            }
-            return try download(source, to: destination, expected: expected, progress: progress, status: status)
+        let lock: FileLock
+        do { lock = try FileLock(path: destination.path + ".lock") } catch let error as IOError {
+            throw DownloadError(.io, url: source, error.message)
         }
+        defer { lock.release() }
+        // A verified file already in place (perhaps fetched by another process while we waited).
+        if FileManager.default.fileExists(atPath: destination.path) {
+            let sha = try Self.sha256(of: destination, url: source)
+            if expected.matches(sha) {
+                return FetchResult(path: destination.path, sha256: sha, byteCount: Self.size(destination), cached: true, attempts: 0)
+            }
+            if options.offline {
+                throw DownloadError(.hashMismatch, url: source, "cached \(destination.path) has sha256 \(sha), expected \(expected.description)",
+                                    hint: "run without --offline to fetch it again")
+            }
+            try Self.discard(destination, url: source)
+        }
+        guard !options.offline else {
+            throw DownloadError(.offline, url: source, "not cached at \(destination.path) and offline mode is on",
+                                hint: "run without --offline / SKELZOO_OFFLINE, or copy the file there")
+        }
+        return try download(source, to: destination, expected: expected, progress: progress, status: status)
     }
 
     // MARK: - The transfer loop
@@ -306,37 +309,17 @@ public final class Downloader: @unchecked Sendable {
 
     /// Removes a file we own (.part, .part.json, a stale copy); only "not there" is fine, any other failure is an error.
     public static func discard(_ file: URL, url: String = "") throws {
-        guard unlink(file.path) != 0 else { return }
-        guard errno == ENOENT else {
-            throw DownloadError(.io, url: url, "cannot remove \(file.path): \(String(cString: strerror(errno)))")
-        }
+        do { try POSIX.unlinkIfPresent(file.path) } catch let error as IOError { throw DownloadError(.io, url: url, error.message) }
     }
 
+    /// Streams the file through SHA-256; a read error is an error, never the hash of a partial file.
     public static func sha256(of file: URL, url: String = "") throws -> String {
-        let handle: FileHandle
-        do { handle = try FileHandle(forReadingFrom: file) } catch {
-            throw DownloadError(.io, url: url, "cannot read \(file.path): \((error as NSError).localizedDescription)")
-        }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        // A read error is an error: hashing what was read so far would "verify" a partial file.
-        do {
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        } catch {
-            throw DownloadError(.io, url: url, "cannot read \(file.path): \((error as NSError).localizedDescription)")
-        }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        do { return try Hashing.sha256(of: file) } catch let error as IOError { throw DownloadError(.io, url: url, error.message) }
     }
 
     /// fsync the .part, rename it over the destination, fsync the folder.
     static func commit(_ part: URL, to destination: URL, url: String) throws {
-        let fd = open(part.path, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); Glibc.close(fd) }
-        guard rename(part.path, destination.path) == 0 else {
-            throw DownloadError(.io, url: url, "cannot move \(part.path) to \(destination.path): \(String(cString: strerror(errno)))")
-        }
-        let directory = open(destination.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 { fsync(directory); Glibc.close(directory) }
+        do { try AtomicFile.moveIntoPlace(part, to: destination) } catch let error as IOError { throw DownloadError(.io, url: url, error.message) }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import ZooIO
 #endif
 
 /// One HTTP response being written to a `.part` file (libcurl callbacks land here).
@@ -111,17 +112,5 @@ final class Transfer {
         lastReport = Date()
         let base = status == 206 ? resumeFrom : 0
         progress(base + now, total > 0 ? base + total : nil)
-    }
-}
-
-/// An advisory `flock` held while a closure runs; released by the kernel if the process dies.
-enum FileLock {
-    static func withLock<T>(_ path: String, url: String, _ body: () throws -> T) throws -> T {
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw DownloadError(.io, url: url, "cannot create lock \(path): \(String(cString: strerror(errno)))") }
-        defer { Glibc.close(fd) }
-        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
-        defer { flock(fd, LOCK_UN) }
-        return try body()
     }
 }

@@ -4,6 +4,7 @@
 // still pending or running is left for a later collect; one recorded failed that has since succeeded (requeued by
 // hand) is replaced by its success. Collecting again records nothing new.
 import Foundation
+import ZooIO
 import ZooRegistry
 import ZooRunner
 

@@ -1,5 +1,7 @@
+import ZooIO
+
 /// A plan, task, script or collect step that cannot proceed: what is wrong (naming the file and field) and what to do.
-public struct HarnessError: Error, CustomStringConvertible, Sendable {
+public struct HarnessError: DiagnosedError, Sendable {
     public var message: String
     public var hint: String?
 

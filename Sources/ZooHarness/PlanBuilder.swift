@@ -12,6 +12,7 @@
 //   logs/<job>_<index>.out each task's Slurm output
 import Foundation
 import ZooConfig
+import ZooIO
 import ZooRunner
 
 public enum PlanBuilder {

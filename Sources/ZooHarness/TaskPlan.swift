@@ -15,6 +15,7 @@
 //                 checkpoint + checkpoint_sha256 (eval), batch_size (eval, optional)
 import Foundation
 import ZooConfig
+import ZooIO
 import ZooRunner
 
 public struct TaskPlan: Codable, Sendable, Equatable {

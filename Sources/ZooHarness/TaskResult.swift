@@ -4,6 +4,7 @@
 //   task.json    the attempt record (``TaskAttempt``): where and when it ran (node, Slurm job and array ids, restart
 //                count), the skelzoo version, and on failure the error; written atomically at start and at the end.
 import Foundation
+import ZooIO
 import ZooRunner
 
 /// The fields of `result.json` that `collect` imports, for train and eval tasks alike.

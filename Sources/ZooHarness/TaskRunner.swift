@@ -7,6 +7,7 @@
 // result.json is already there and matches is not run again.
 import Foundation
 import ZooConfig
+import ZooIO
 import ZooPose
 import ZooRunner
 import ZooSTGCN
@@ -99,7 +100,7 @@ public enum TaskRunner {
             throw HarnessError("\(path) has sha256 \(sha.prefix(12))…, the plan recorded \(expected.prefix(12))… when it copied it",
                                hint: "the shared copy changed; run reproduce again to prepare a fresh one")
         }
-        var model = try loadModel(config, checkpoint: checkpoint)
+        var model = try ModelLoader.model(config, checkpoint: checkpoint)
         let samples = try AnnotationFile.load(URL(fileURLWithPath: task.valAnnotations)).samples
         let evaluation = try Evaluator.evaluate(&model, samples: samples, pipeline: PosePipeline(config.testPipeline),
                                                 metrics: config.evaluation.metrics, topk: config.evaluation.topk,
@@ -109,20 +110,5 @@ public enum TaskRunner {
                                 wallSeconds: Date().timeIntervalSince(started))
         try AtomicFile.write(try TaskPlan.encoder.encode(result), to: task.workURL.appending(path: TaskResult.fileName))
         return result
-    }
-
-    /// An ST-GCN with the checkpoint's state_dict, strictly (every key consumed, every parameter assigned).
-    /// - Throws: ``HarnessError`` naming the checkpoint and saying whether the file or the config is at fault.
-    public static func loadModel(_ config: ExperimentConfig, checkpoint: URL) throws -> STGCN {
-        try InputFile.requireRegularFile(checkpoint, role: "checkpoint")
-        var model = STGCN(STGCNConfiguration(config.model))
-        let file: TorchCheckpoint
-        do { file = try TorchCheckpoint.load(contentsOf: checkpoint) } catch {
-            throw HarnessError("\(checkpoint.path): \(error)", hint: "is this a complete .pth file? try downloading it again")
-        }
-        do { try model.load(stateDict: try file.stateDict()) } catch {
-            throw HarnessError("\(checkpoint.path): \(error)", hint: "check that the config (\(config.source)) matches the checkpoint")
-        }
-        return model
     }
 }

@@ -9,6 +9,7 @@ import Glibc
 #endif
 import GRDB
 import ZooConfig
+import ZooIO
 
 public struct Registry: Sendable {
     let writer: any DatabaseWriter
@@ -29,18 +30,21 @@ public struct Registry: Sendable {
                                 hint: "set SKELZOO_HOME or --home to a writable folder")
         }
         let file = home.appending(path: "registry.sqlite").path
-        return try FileLock.withLock(at: home.appending(path: "registry.lock").path) {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(30)
-            configuration.foreignKeysEnabled = true
-            let pool: DatabasePool
-            do {
-                pool = try DatabasePool(path: file, configuration: configuration)
-            } catch {
-                throw describe(error, file: file)
-            }
-            return try Registry(writer: pool, path: file)
+        let lock: FileLock
+        do { lock = try FileLock(path: home.appending(path: "registry.lock").path) } catch let error as IOError {
+            throw RegistryError(.homeNotWritable, error.message, hint: "set SKELZOO_HOME or --home to a writable folder")
         }
+        defer { lock.release() }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.foreignKeysEnabled = true
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: file, configuration: configuration)
+        } catch {
+            throw describe(error, file: file)
+        }
+        return try Registry(writer: pool, path: file)
     }
 
     /// An in-memory registry (tests).

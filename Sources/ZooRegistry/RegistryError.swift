@@ -1,7 +1,8 @@
 import Foundation
+import ZooIO
 
 /// A registry failure: which file, what went wrong and how to fix it.
-public struct RegistryError: Error, CustomStringConvertible, Sendable {
+public struct RegistryError: DiagnosedError, Sendable {
     public enum Code: String, Sendable {
         case homeNotWritable
         case notADatabase

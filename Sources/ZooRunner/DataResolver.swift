@@ -1,5 +1,6 @@
 import Foundation
 import ZooConfig
+import ZooIO
 import ZooPose
 
 /// Finds a config's annotation files under a data root (default `$SKELZOO_HOME`), generating synthetic data on

@@ -7,6 +7,7 @@
 import Crypto
 import Foundation
 import ZooConfig
+import ZooIO
 import ZooPose
 
 /// One split of a run's data.

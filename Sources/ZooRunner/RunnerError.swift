@@ -1,5 +1,7 @@
+import ZooIO
+
 /// A run that cannot proceed: what is wrong and what to do about it.
-public struct RunnerError: Error, CustomStringConvertible, Sendable {
+public struct RunnerError: DiagnosedError, Sendable {
     /// The kind of failure, for callers that treat one kind differently (only ``Code/dataMissing`` today).
     public enum Code: Sendable, Equatable {
         /// The annotation files are not there (and cannot be generated); `reproduce` records such an entry as skipped.

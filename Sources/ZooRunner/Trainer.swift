@@ -13,6 +13,7 @@ import Foundation
 import Glibc
 #endif
 import ZooConfig
+import ZooIO
 import ZooPose
 import ZooSTGCN
 import ZooTensor
@@ -163,7 +164,7 @@ public final class Trainer {
         let resuming = setup.resume && !setup.startFresh && FileManager.default.fileExists(atPath: latest.path)
         if !resuming {
             model.initialize(rng: CounterRNG(seed: setup.seed, stream: Streams.initialization), headStd: config.model.initStd)
-            if let loadFrom = setup.loadFrom { try loadWeights(loadFrom, into: &model) }
+            if let loadFrom = setup.loadFrom { try ModelLoader.load(loadFrom, into: &model, role: "--load-from checkpoint") }  // MMCV load_from: weights only
         }
         let workDirectory = try WorkDirectory(setup.workDirectory)
         defer { workDirectory.release() }
@@ -293,14 +294,6 @@ public final class Trainer {
         do { try FileManager.default.removeItem(at: url) } catch {
             throw RunnerError("cannot remove \(url.path): \((error as NSError).localizedDescription)")
         }
-    }
-
-    /// `--load-from`: weights only (MMCV `load_from`), strict.
-    func loadWeights(_ url: URL, into model: inout STGCN) throws {
-        try InputFile.requireRegularFile(url, role: "--load-from checkpoint")
-        let file: ZooTorch.TorchCheckpoint
-        do { file = try ZooTorch.TorchCheckpoint.load(contentsOf: url) } catch { throw RunnerError("\(url.path): \(error)") }
-        do { try model.load(stateDict: try file.stateDict()) } catch { throw RunnerError("\(url.path): \(error)") }
     }
 
     func rows(_ logits: Tensor) -> [[Float]] {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ZooHarness
+import ZooIO
 import ZooRegistry
 import ZooRunner
 import ZooTestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ZooConfig
+import ZooIO
 import ZooPose
 import ZooSTGCN
 import ZooTensor

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ZooConfig
+import ZooIO
 import ZooPose
 import ZooSTGCN
 import ZooTestSupport
@@ -104,7 +105,7 @@ import ZooTorch
             do {
                 _ = try Trainer(Self.setup(config, work: work), train: train, val: val).run()
                 Issue.record("ran in \(work.path)")
-            } catch let error as RunnerError {
+            } catch let error as any DiagnosedError {
                 #expect(error.message == expected)
             }
         }
@@ -112,7 +113,7 @@ import ZooTorch
         do {
             try AtomicFile.write(Data("x".utf8), to: below.appending(path: "README.md"))
             Issue.record("wrote below a file")
-        } catch let error as RunnerError {
+        } catch let error as IOError {
             #expect(error.message.contains("\(file.path) is a file, not a folder"))
         }
     }
@@ -127,7 +128,7 @@ import ZooTorch
             do {
                 _ = try Trainer(Self.setup(config, work: work, loadFrom: loadFrom), train: train, val: val).run()
                 Issue.record("loaded from \(loadFrom.path)")
-            } catch let error as RunnerError {
+            } catch let error as IOError {
                 #expect(error.message == "--load-from checkpoint \(loadFrom.path) \(expected)")
             }
             #expect(!FileManager.default.fileExists(atPath: work.path))
@@ -143,6 +144,8 @@ import ZooTorch
             Issue.record("generated data below a file")
         } catch let error as RunnerError {
             #expect(error.code == .failed)
+        } catch is IOError {
+            // An I/O failure (the folder cannot be created): not "the data is not there".
         }
         let real = try ExperimentConfig.parse(try #require(ZooSources.embeddedText("configs/stgcn/stgcn_80e_babel60.yml")), file: "babel60.yml")
         do {

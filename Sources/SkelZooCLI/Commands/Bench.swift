@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import ZooRunner
-import ZooSTGCN
-import ZooTensor
+import ZooHarness
 
 extension SkelZoo {
     struct Bench: ParsableCommand {
@@ -32,8 +30,7 @@ extension SkelZoo {
         @Option(help: "eval (forward), train (forward, loss, backward, SGD step) or gemm (GEMM shapes against OpenBLAS).")
         var mode: String = "eval"
 
-        @Option(help: "Worker threads.")
-        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        @OptionGroup var threading: ThreadsOption
 
         @Option(help: "Samples per step.")
         var batchSize: Int = 16
@@ -48,52 +45,23 @@ extension SkelZoo {
         var json = false
 
         func validate() throws {
-            guard ["eval", "train", "gemm"].contains(mode) else { throw ValidationError("--mode must be eval, train or gemm") }
-            guard threads >= 1, batchSize >= 1, frames >= 1 else { throw ValidationError("--threads, --batch-size and --frames must be at least 1") }
+            guard Benchmark.Mode(rawValue: mode) != nil else { throw ValidationError("--mode must be eval, train or gemm") }
+            guard batchSize >= 1, frames >= 1 else { throw ValidationError("--batch-size and --frames must be at least 1") }
         }
 
         func run() throws {
             try Console.run {
                 try global.applyArithmetic()
-                let context = try ZooContext(global)
+                let context = try global.context()
                 let zooEntry = try context.entry(named: entry)
                 let config = try context.sources.config(for: zooEntry)
-                let configuration = STGCNConfiguration(config.model)
-                let threads = self.threads
-                if mode == "gemm" {
-                    let results = Throughput.measureGEMM(Throughput.gemmShapes(configuration, frames: frames), threads: threads)
-                    if json {
-                        print(try Console.json(results))
-                        return
-                    }
-                    print("\(zooEntry.name) GEMM shapes at T=\(frames), \(threads) thread(s): SkelZoo \(results.first?.isa ?? "-") vs OpenBLAS \(OpenBLAS.coreName)")
-                    for result in results {
-                        print("  \(result.shape.label.padding(toLength: 30, withPad: " ", startingAt: 0)) ours \(String(format: "%6.1f", result.oursGflopPerSecond))  openblas \(String(format: "%6.1f", result.openBLASGflopPerSecond)) GFLOP/s  ratio \(String(format: "%.2f", result.ratio))")
-                    }
-                    let ours = results.map { $0.shape.flops / $0.oursGflopPerSecond }.reduce(0, +)
-                    let theirs = results.map { $0.shape.flops / $0.openBLASGflopPerSecond }.reduce(0, +)
-                    print("  all shapes, FLOP-weighted: ours/openblas = \(String(format: "%.2f", theirs / ours))")
-                    return
-                }
-                let result: Throughput.Result
-                if mode == "eval" {
-                    result = Throughput.measure(mode: mode, configuration: configuration, batchSize: batchSize, frames: frames,
-                                                threads: threads, minSeconds: seconds) { model, input in
-                        _ = model.forward(input, threads: threads)
-                    }
-                } else {
-                    result = try Throughput.measureTraining(config: config, batchSize: batchSize, frames: frames, threads: threads, minSeconds: seconds)
-                }
+                let request = Benchmark.Request(mode: Benchmark.Mode(rawValue: mode) ?? .eval, threads: threading.threads, batchSize: batchSize,
+                                                frames: frames, seconds: seconds)
+                let report = try Benchmark.run(request, entryName: zooEntry.name, config: config)
                 if json {
-                    print(try Console.json(result))
+                    print(try Console.json(report.json))
                 } else {
-                    print("\(zooEntry.name) \(mode): batch \(batchSize), T=\(frames), \(threads) thread(s), \(result.iterations) steps in \(String(format: "%.1f", result.seconds)) s")
-                    print("  arithmetic       \(result.arithmetic), GEMM kernel \(result.kernel) (CPU ISAs: \(Arithmetic.ISA.available.map(\.rawValue).joined(separator: ", ")))")
-                    print("  samples/s        \(String(format: "%.3f", result.samplesPerSecond))")
-                    print("  GFLOP/s          \(String(format: "%.1f", result.gflopPerSecond))")
-                    print("  sgemm GFLOP/s    \(String(format: "%.1f", result.sgemmGflopPerSecond))  (OpenBLAS \(OpenBLAS.coreName), 2048^3, \(threads) thread(s))")
-                    print("  fraction of sgemm \(String(format: "%.2f", result.gflopPerSecond / result.sgemmGflopPerSecond))")
-                    print("  peak RSS         \(String(format: "%.0f", result.peakRSSMegabytes)) MiB")
+                    for line in report.lines { print(line) }
                 }
             }
         }

@@ -34,7 +34,7 @@ extension SkelZoo {
         func run() throws {
             var failedAny = false
             try Console.run {
-                let context = try ZooContext(global)
+                let context = try global.context()
                 let plan = try TaskPlan.load(TaskPlan.url(in: URL(fileURLWithPath: dir)))
                 failedAny = try Self.collectAndPrint(plan: plan, context: context, commands: offline ? nil : SlurmCommands(), json: json)
             }
@@ -86,7 +86,7 @@ extension SkelZoo {
             for task in plan.tasks where seen.insert(task.entry).inserted {
                 let entry = try context.entry(named: task.entry)
                 let report = try ReportBuilder.entry(entry, registry: context.registry, batch: plan.batch)
-                let (verdict, passes) = Reproduce.verdict(report)
+                let (verdict, passes) = ReportBuilder.verdict(report)
                 if passes == false { failed = true }
                 if case .notRun = report.state {
                     verdicts.append(EntryVerdict(entry: task.entry, verdict: "nothing collected yet", passes: nil))

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZooConfig
-import ZooPose
-import ZooRunner
+import ZooHarness
 
 extension SkelZoo {
     struct DataCommand: ParsableCommand {
@@ -43,7 +42,7 @@ extension SkelZoo {
                     throw ValidationError("need --classes >= 1, --train >= --classes, --val >= 1, --frames >= 1, --persons >= 1, --seed >= 0")
                 }
                 guard imbalance >= 1 else { throw ValidationError("--imbalance must be >= 1") }
-                guard AnnotationFile.Format(rawValue: format) != nil else { throw ValidationError("--format must be 0.x or 1.x") }
+                guard SyntheticData.formats.contains(format) else { throw ValidationError("--format must be 0.x or 1.x") }
                 if let problem = recipe.limitViolation { throw ValidationError(problem) }
             }
 
@@ -54,9 +53,7 @@ extension SkelZoo {
 
             func run() throws {
                 try Console.run {
-                    let files = try SyntheticSkeletons.write(recipe, to: URL(fileURLWithPath: out), format: AnnotationFile.Format(rawValue: format) ?? .v0x) {
-                        try AtomicFile.write($0, to: $1)
-                    }
+                    let files = try SyntheticData.write(recipe, to: URL(fileURLWithPath: out), format: format)
                     for file in files { try Console.output(file.path) }
                 }
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZooConfig
+import ZooHarness
 import ZooRegistry
 
 extension SkelZoo {
@@ -44,7 +45,7 @@ extension SkelZoo {
 
         func run() throws {
             try Console.run {
-                let context = try ZooContext(global)
+                let context = try global.context()
                 var rows: [Row] = []
                 for entry in context.files.flatMap(\.entries) {
                     if let dataset, entry.dataset.lowercased() != dataset.lowercased() { continue }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import ZooReport
-import ZooRunner
+import ZooHarness
 
 extension SkelZoo {
     struct Report: ParsableCommand {
@@ -23,25 +22,10 @@ extension SkelZoo {
 
         func run() throws {
             try Console.run {
-                let context = try ZooContext(global)
+                let context = try global.context()
                 let written = try ReportWriter.write(context: context, to: URL(fileURLWithPath: out))
                 for path in written { try Console.output(path) }
             }
         }
-    }
-}
-
-enum ReportWriter {
-    /// Renders every collection and writes the files atomically; returns their paths.
-    static func write(context: ZooContext, to folder: URL) throws -> [String] {
-        let collections = try ReportBuilder.collections(context)
-        let files = MarkdownReport.render(collections, generatedFrom: "the SkelZoo registry")
-        var written: [String] = []
-        for (path, text) in files {
-            let url = folder.appending(path: path)
-            try AtomicFile.write(Data(text.utf8), to: url)
-            written.append(url.path)
-        }
-        return written
     }
 }

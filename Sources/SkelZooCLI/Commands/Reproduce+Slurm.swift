@@ -4,8 +4,8 @@ import ArgumentParser
 import Foundation
 import ZooConfig
 import ZooHarness
+import ZooIO
 import ZooRegistry
-import ZooRunner
 
 /// Options of `reproduce --executor slurm`.
 struct SlurmExecutorOptions: ParsableArguments {
@@ -91,12 +91,12 @@ extension SkelZoo.Reproduce {
         var failedAny = false
         try Console.run {
             try global.applyArithmetic()
-            let context = try ZooContext(global)
+            let context = try global.context()
             let batch = UUID().uuidString
             var requests: [PlanBuilder.Request] = []
-            for entry in try chosenEntries(context) {
+            for entry in try context.chosenEntries(entries) {
                 let (text, origin) = try context.sources.configText(for: entry)
-                let resolvedMode = mode == "auto" ? (entry.weightsURL != nil ? "eval" : "train") : mode
+                let resolvedMode = (ModeChoice(rawValue: mode) ?? .auto).resolve(for: entry).rawValue
                 let seedList = seeds.flatMap(parsedSeeds) ?? [entry.reference?.seed ?? 0]
                 requests.append(.init(entry: entry, mode: resolvedMode, configText: text, configOrigin: origin, seeds: seedList, batchSize: batchSize))
             }
@@ -104,19 +104,12 @@ extension SkelZoo.Reproduce {
             let environment = ProcessInfo.processInfo.environment
             let (plan, skipped) = try PlanBuilder.prepare(
                 requests, sharedDir: shared,
-                sources: .init(dataRoot: dataRoot.map { URL(fileURLWithPath: $0) } ?? global.homeURL, checkpoints: context.home.appending(path: "checkpoints")),
+                sources: .init(dataRoot: data.url(global), checkpoints: context.home.appending(path: "checkpoints")),
                 batch: batch, threads: slurm.cpusPerTask, backend: global.backend ?? environment["SKELZOO_BACKEND"],
                 isa: global.isa ?? environment["SKELZOO_ISA"], codeVersion: CodeVersion.current, log: Console.info)
             for skip in skipped {
-                var run = Run(entryName: skip.entry, mode: skip.mode, status: .skipped)
-                run.batch = batch
-                run.skipReason = skip.reason
-                run.fixCommand = skip.fix
-                run.configHash = skip.configHash
-                run.codeVersion = CodeVersion.current
-                run.executor = "slurm"
-                run.finishedAt = Date()
-                try context.registry.finishRun(try context.registry.startRun(run), scores: [:])
+                try RunRecorder.recordSkip(context.registry, entry: skip.entry, mode: RunMode(rawValue: skip.mode) ?? .train, batch: batch,
+                                           reason: skip.reason, fix: skip.fix, configHash: skip.configHash, executor: "slurm")
                 try Console.output("\(skip.entry): skipped — \(skip.reason)\(skip.fix.map { " (fix: \($0))" } ?? "")")
             }
             guard !plan.tasks.isEmpty else {

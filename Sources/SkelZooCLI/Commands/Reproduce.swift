@@ -1,11 +1,6 @@
 import ArgumentParser
 import Foundation
-import ZooConfig
-import ZooPose
-import ZooRegistry
-import ZooReport
-import ZooRunner
-import ZooSTGCN
+import ZooHarness
 
 extension SkelZoo {
     struct Reproduce: ParsableCommand {
@@ -40,11 +35,9 @@ extension SkelZoo {
         @Option(help: "Comma-separated seeds for retrains.")
         var seeds: String?
 
-        @Option(help: "Folder the configs' ann_file paths are relative to (default: the SkelZoo home).")
-        var dataRoot: String?
+        @OptionGroup var data: DataRootOption
 
-        @Option(help: "Worker threads.")
-        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        @OptionGroup var threading: ThreadsOption
 
         @Option(help: "Samples per forward pass when evaluating a checkpoint (default: the config's test batch size).")
         var batchSize: Int?
@@ -61,9 +54,8 @@ extension SkelZoo {
         @OptionGroup(title: "Slurm executor") var slurm: SlurmExecutorOptions
 
         func validate() throws {
-            guard ["eval", "train", "auto"].contains(mode) else { throw ValidationError("--mode must be eval, train or auto") }
+            guard ModeChoice(rawValue: mode) != nil else { throw ValidationError("--mode must be eval, train or auto") }
             if let seeds, parsedSeeds(seeds) == nil { throw ValidationError("--seeds must be comma-separated integers >= 0, e.g. 0,1,2") }
-            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
             try GPUOptions.validate(gpus: gpus, totalBatch: nil)
             guard ["local", "slurm"].contains(executor) else { throw ValidationError("--executor must be local or slurm") }
@@ -80,194 +72,30 @@ extension SkelZoo {
             return values.map { $0! }
         }
 
-        struct Outcome: Encodable {
-            var entry: String
-            var mode: String
-            var status: String
-            var verdict: String
-            var reason: String?
-            var fix: String?
-            var metrics: [String: Double]?
-            var weightsSHA256: [String]?
-            /// Emulated GPUs of the retrains (nil for evaluations and skips).
-            var gpus: Int?
-            /// Whether the verdict is a success (nil: nothing judged).
-            var passes: Bool?
-
-            enum CodingKeys: String, CodingKey {
-                case entry, mode, status, verdict, reason, fix, metrics, passes, gpus
-                case weightsSHA256 = "weights_sha256"
-            }
-        }
-
         func run() throws {
             if executor == "slurm" { return try runOnSlurm() }
             var failedAny = false
             try Console.run {
                 try global.applyArithmetic()
-                let context = try ZooContext(global)
-                let chosen = try chosenEntries(context)
-                let batch = UUID().uuidString
-                var outcomes: [Outcome] = []
-                for (index, entry) in chosen.enumerated() {
-                    Console.info("[\(index + 1)/\(chosen.count)] \(entry.name)")
-                    let outcome = try reproduce(entry, context: context, batch: batch)
-                    Console.info("[\(index + 1)/\(chosen.count)] \(entry.name): \(outcome.status)\(outcome.verdict == "-" ? "" : ", \(outcome.verdict)")\(outcome.reason.map { " (\($0))" } ?? "")")
-                    outcomes.append(outcome)
-                }
-                let reproduced = outcomes.filter { $0.status == "ran" && $0.passes == true }.count
-                let differs = outcomes.filter { $0.status == "ran" && $0.passes != true }.count
-                let skipped = outcomes.filter { $0.status == "skipped" }.count
-                let failed = outcomes.filter { $0.status == "failed" }.count
-                failedAny = differs + failed > 0
+                let context = try global.context()
+                var options = Reproducer.Options(dataRoot: data.url(global), threads: threading.threads)
+                options.mode = ModeChoice(rawValue: mode) ?? .auto
+                options.seeds = seeds.flatMap(parsedSeeds)
+                options.batchSize = batchSize
+                options.gpus = gpus
+                let outcomes = try Reproducer.run(try context.chosenEntries(entries), options: options, context: context, log: Console.log)
+                let summary = Reproducer.Summary(outcomes)
+                failedAny = summary.isFailure
                 if json {
                     try Console.output(try Console.json(outcomes))
                 } else {
                     for outcome in outcomes {
-                        try Console.output("\(outcome.entry): \(outcome.status == "ran" ? outcome.verdict : outcome.status)\(outcome.reason.map { " — \($0)" } ?? "")")
+                        try Console.output("\(outcome.entry): \(outcome.status == .ran ? outcome.verdict : outcome.status.rawValue)\(outcome.reason.map { " — \($0)" } ?? "")")
                     }
-                    try Console.output("summary: \(reproduced) reproduced, \(differs) differ, \(skipped) skipped, \(failed) failed")
+                    try Console.output(summary.line)
                 }
             }
             if failedAny { throw ExitCode(1) }
-        }
-
-        /// The entries named, else those of the --zoo files, else the whole zoo.
-        func chosenEntries(_ context: ZooContext) throws -> [ZooEntry] {
-            if !entries.isEmpty { return try entries.map { try context.entry(named: $0) } }
-            if !global.zoo.isEmpty {
-                let given = Set(context.sources.files.filter { $0.root != nil }.map(\.name))
-                return context.files.filter { given.contains($0.name) }.flatMap(\.entries)
-            }
-            return context.files.flatMap(\.entries)
-        }
-
-        func reproduce(_ entry: ZooEntry, context: ZooContext, batch: String) throws -> Outcome {
-            let (text, origin) = try context.sources.configText(for: entry)
-            let config = try ExperimentConfig.parse(text, file: origin)
-            let configHash = Hashing.sha256(Data(text.utf8))
-            let resolvedMode = mode == "auto" ? (entry.weightsURL != nil ? "eval" : "train") : mode
-            let data = DataResolver(root: dataRoot.map { URL(fileURLWithPath: $0) } ?? global.homeURL)
-
-            func skip(_ reason: String, fix: String?) throws -> Outcome {
-                var run = Run(entryName: entry.name, mode: resolvedMode, status: .skipped)
-                run.batch = batch
-                run.skipReason = reason
-                run.fixCommand = fix
-                run.configHash = configHash
-                run.codeVersion = CodeVersion.current
-                run.finishedAt = Date()
-                let started = try context.registry.startRun(run)
-                try context.registry.finishRun(started, scores: [:])
-                return Outcome(entry: entry.name, mode: resolvedMode, status: "skipped", verdict: "-", reason: reason, fix: fix)
-            }
-
-            if resolvedMode == "eval" {
-                guard let url = entry.weightsURL, let fileName = entry.checkpointFileName else {
-                    return try skip("the zoo gives no checkpoint for this entry", fix: "skelzoo reproduce \(entry.name) --mode train")
-                }
-                let checkpoint = context.home.appending(path: "checkpoints").appending(path: fileName)
-                guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-                    return try skip("checkpoint not in the cache (no network here)", fix: "skelzoo download \(entry.name)")
-                }
-                let annotation = data.url(config.data.val.annFile)
-                guard FileManager.default.fileExists(atPath: annotation.path) else {
-                    return try skip("validation annotations \(config.data.val.annFile) not found under the data root",
-                                    fix: entry.dataURLs.last.map { "fetch \($0) into $SKELZOO_HOME/\(URL(fileURLWithPath: config.data.val.annFile).deletingLastPathComponent().relativePath)/" }
-                                        ?? "place \(annotation.lastPathComponent) at $SKELZOO_HOME/\(config.data.val.annFile)")
-                }
-                var recorder = try RunRecorder(context: context, entry: entry, mode: "eval", seed: nil, threads: threads, configHash: configHash, workDir: nil)
-                recorder.run?.batch = batch
-                let started = Date()
-                do {
-                    let sha = try Hashing.sha256(of: checkpoint)
-                    recorder.run?.checkpointSHA256 = sha
-                    if let prefix = entry.sha256Prefix, !sha.hasPrefix(prefix) {
-                        throw RunnerError("\(checkpoint.path) has sha256 \(sha.prefix(8))…, the zoo expects \(prefix)…", hint: "delete it and download again")
-                    }
-                    var model = try ModelArgument.loadModel(config, checkpoint: checkpoint)
-                    let samples = try AnnotationFile.load(annotation).samples
-                    let evaluation = try Evaluator.evaluate(&model, samples: samples, pipeline: PosePipeline(config.testPipeline),
-                                                            metrics: config.evaluation.metrics, topk: config.evaluation.topk,
-                                                            batchSize: batchSize ?? config.data.testVideosPerGPU, threads: threads, source: annotation.path)
-                    let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
-                    try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
-                    let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch)
-                    let (text, passes) = Self.verdict(report)
-                    return Outcome(entry: entry.name, mode: "eval", status: "ran", verdict: text, metrics: metrics, passes: passes)
-                } catch {
-                    recorder.fail(error)
-                    return Outcome(entry: entry.name, mode: "eval", status: "failed", verdict: "-", reason: "\(error)")
-                }
-            }
-
-            let seedList = seeds.flatMap(parsedSeeds) ?? [entry.reference?.seed ?? 0]
-            let files: (train: URL, val: URL)
-            let train: [PoseSample], val: [PoseSample]
-            do {
-                files = try data.annotationFiles(for: config, entryName: entry.name)
-                train = try AnnotationFile.load(files.train).samples
-                val = try AnnotationFile.load(files.val).samples
-            } catch let error as RunnerError where error.code == .dataMissing {
-                return try skip("training annotations \(config.data.train.annFile) not found under the data root",
-                                fix: entry.dataURLs.isEmpty ? "place the annotation files under $SKELZOO_HOME/ (see `skelzoo show \(entry.name)`)"
-                                    : "fetch \(entry.dataURLs.joined(separator: " and ")) into $SKELZOO_HOME/data/posec3d/")
-            } catch {
-                // Anything but "not there" (a full disk while generating synthetic data, an unreadable file) is a failure.
-                var recorder = try RunRecorder(context: context, entry: entry, mode: "train", seed: nil, threads: threads, configHash: configHash, workDir: nil)
-                recorder.run?.batch = batch
-                recorder.fail(error)
-                return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "\(error)")
-            }
-            var hashes: [String] = []
-            var lastMetrics: [String: Double] = [:]
-            let splits: [SplitFingerprint]
-            do {
-                splits = try DatasetFingerprint.trainingSplits(config: config, resolver: data, files: files, train: train, val: val)
-            } catch {
-                return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "\(error)")
-            }
-            for warning in DatasetFingerprint.warnings(splits) { Console.info("\(entry.name): warning: \(warning)") }
-            let recipe = PublishedRecipe.resolve(entry: entry, config: config)
-            let gpuCount = gpus ?? recipe.defaultGPUs
-            Console.info("\(entry.name): retraining on \(gpuCount) emulated GPU(s) x \(config.data.videosPerGPU)\(gpus == nil ? " (the published recipe)" : "")")
-            for seed in seedList {
-                let work = context.home.appending(path: "runs/\(entry.name)/seed\(seed)")
-                do {
-                    // Refused before it is recorded: a run that never started must not hide the one that holds the work dir.
-                    try WorkDirectory.checkAvailable(work)
-                } catch {
-                    return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "seed \(seed): \(error)")
-                }
-                var recorder = try RunRecorder(context: context, entry: entry, mode: "train", seed: seed, threads: threads, configHash: configHash, workDir: work.path)
-                recorder.run?.batch = batch
-                do {
-                    // startFresh clears the work dir under its lock: a second reproduce of this entry fails instead of deleting it.
-                    var setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: threads,
-                                              workDirectory: work, startFresh: true, trainSource: files.train.path, valSource: files.val.path,
-                                              gpus: gpuCount)
-                    setup.data = splits
-                    let result = try TrainingRunner.run(setup, train: train, val: val)
-                    try recorder.succeed(scores: result.metrics, weightsSHA256: result.weightsSHA256, history: result.history, wallSeconds: result.wallSeconds,
-                                         gpus: result.gpus, perGPUBatch: result.perGPUBatch, splits: result.data)
-                    hashes.append(result.weightsSHA256)
-                    lastMetrics = result.metrics
-                } catch {
-                    recorder.fail(error)
-                    return Outcome(entry: entry.name, mode: "train", status: "failed", verdict: "-", reason: "seed \(seed): \(error)")
-                }
-            }
-            let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch)
-            let (verdictText, passes) = Self.verdict(report)
-            return Outcome(entry: entry.name, mode: "train", status: "ran", verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, gpus: gpuCount, passes: passes)
-        }
-
-        /// The entry's verdict over its primary-source metrics: the first failing one, else the first.
-        static func verdict(_ entry: ReportEntry) -> (text: String, passes: Bool?) {
-            let primary = entry.scores.first?.source
-            let cells = entry.scores.filter { $0.source == primary }.map { MarkdownReport.cells(entry, $0) }.filter { $0.passes != nil }
-            guard let chosen = cells.first(where: { $0.passes == false }) ?? cells.first else { return ("-", nil) }
-            return (chosen.verdict, chosen.passes)
         }
     }
 }

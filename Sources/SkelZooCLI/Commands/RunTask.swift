@@ -36,7 +36,7 @@ extension SkelZoo {
             try Console.run {
                 let url = URL(fileURLWithPath: plan)
                 let outcome = try TaskRunner.run(plan: url, index: index, threads: threads, codeVersion: CodeVersion.current,
-                                                 train: TrainingRunner.run)
+                                                 train: { try TrainingRunner.run($0, train: $1, val: $2, log: Console.log) })
                 switch outcome {
                 case .alreadyDone(let result):
                     try Console.output("task \(index): already done (\(result.weightsSHA256.map { "weights_sha256: \($0)" } ?? "result.json is there"))")

@@ -1,9 +1,8 @@
 import ArgumentParser
 import Foundation
 import ZooConfig
+import ZooHarness
 import ZooRegistry
-import ZooSTGCN
-import ZooRunner
 
 extension SkelZoo {
     struct Show: ParsableCommand {
@@ -25,12 +24,12 @@ extension SkelZoo {
 
         func run() throws {
             try Console.run {
-                let context = try ZooContext(global)
+                let context = try global.context()
                 let zooEntry = try context.entry(named: entry)
                 let config = try context.sources.config(for: zooEntry)
                 let runs = try context.registry.runs(for: zooEntry.name)
                 let state = try context.checkpointState(zooEntry)
-                let parameters = STGCNConfiguration(config.model).parameterCount
+                let parameters = ConfigSummary.parameterCount(config)
                 let recipe = PublishedRecipe.resolve(entry: zooEntry, config: config)
                 if json {
                     struct Output: Encodable {
@@ -100,35 +99,6 @@ extension SkelZoo {
                 }
                 try Console.output(out.joined(separator: "\n"))
             }
-        }
-    }
-}
-
-enum ConfigSummary {
-    static func lines(_ config: ExperimentConfig) -> [String] {
-        let model = config.model
-        var lines = [
-            "model: STGCN, layout \(model.layout) (\(model.strategy), max_hop \(model.maxHop)), in_channels \(model.inChannels), channels \(model.channels.map(String.init).joined(separator: ","))",
-            "head: \(model.numClasses) classes, \(model.numPerson) person(s), loss \(model.loss.name)",
-            "data: train \(config.data.train.annFile)\(config.data.train.repeatTimes > 1 ? " x\(config.data.train.repeatTimes) (RepeatDataset)" : ""), val \(config.data.val.annFile)",
-            "pipeline: \(config.testPipeline.map(stepName).joined(separator: " -> "))",
-            "schedule: \(config.totalEpochs) epochs, batch \(config.data.videosPerGPU) per GPU, SGD lr \(config.optimizer.lr) momentum \(config.optimizer.momentum) wd \(config.optimizer.weightDecay)\(config.optimizer.nesterov ? " nesterov" : ""), lr x\(config.lrSchedule.gamma) at epochs \(config.lrSchedule.steps.map(String.init).joined(separator: ","))",
-            "evaluation: every \(config.evaluation.interval) epoch(s): \(config.evaluation.metrics.joined(separator: ", "))",
-        ]
-        if case .cbFocal(_, let beta, let gamma, let counts) = model.loss {
-            lines.append("CBFocalLoss: beta \(beta), gamma \(gamma), samples_per_cls for \(counts.count) classes (\(counts.min() ?? 0)..\(counts.max() ?? 0))")
-        }
-        return lines
-    }
-
-    static func stepName(_ step: PipelineStep) -> String {
-        switch step {
-        case .paddingWithLoop(let clip, _): "PaddingWithLoop(\(clip))"
-        case .poseDecode: "PoseDecode"
-        case .formatGCNInput(_, let persons): "FormatGCNInput(M=\(persons))"
-        case .poseNormalize: "PoseNormalize"
-        case .collect: "Collect"
-        case .toTensor: "ToTensor"
         }
     }
 }

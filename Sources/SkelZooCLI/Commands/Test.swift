@@ -2,11 +2,6 @@ import ArgumentParser
 import Foundation
 import ZooConfig
 import ZooHarness
-import ZooPose
-import ZooRegistry
-import ZooRunner
-import ZooSTGCN
-import ZooTorch
 
 extension SkelZoo {
     struct Test: ParsableCommand {
@@ -45,8 +40,7 @@ extension SkelZoo {
         @Option(help: "Samples per forward pass (default: the config's test batch size).")
         var batchSize: Int?
 
-        @Option(help: "Worker threads.")
-        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        @OptionGroup var threading: ThreadsOption
 
         @Flag(help: "Print the metrics as JSON.")
         var json = false
@@ -56,90 +50,22 @@ extension SkelZoo {
                 throw ValidationError("unknown metric '\(name)' (expected: \(ExperimentConfig.knownMetrics.joined(separator: ", ")))")
             }
             if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-            if threads < 1 { throw ValidationError("--threads must be at least 1") }
         }
 
         func run() throws {
             try Console.run {
                 try global.applyArithmetic()
-                let resolved = try ModelArgument.resolve(model, global: global)
-                let checkpointURL = URL(fileURLWithPath: checkpoint)
-                var network = try ModelArgument.loadModel(resolved.config, checkpoint: checkpointURL)
-                let annURL = URL(fileURLWithPath: annFile)
-                let (_, samples) = try AnnotationFile.load(annURL, split: split)
-                let pipeline = PosePipeline(resolved.config.testPipeline)
-                let progress = ProgressLine("testing")
-                let started = Date()
-                var recorder = try RunRecorder(context: resolved.context, entry: resolved.entry, mode: "eval", seed: nil, threads: threads,
-                                               configHash: resolved.configHash, workDir: nil)
-                if recorder.run != nil { recorder.run?.checkpointSHA256 = try Hashing.sha256(of: checkpointURL) }
-                let evaluation: Evaluation
-                do {
-                    evaluation = try Evaluator.evaluate(
-                        &network, samples: samples, pipeline: pipeline, metrics: eval, topk: resolved.config.evaluation.topk,
-                        batchSize: batchSize ?? resolved.config.data.testVideosPerGPU, threads: threads,
-                        source: annURL.path) { done, total in progress.update(done, total) }
-                } catch {
-                    recorder.fail(error)
-                    throw error
-                }
-                try recorder.succeed(scores: Dictionary(uniqueKeysWithValues: evaluation.metrics), wallSeconds: Date().timeIntervalSince(started))
-                if let out {
-                    try AtomicFile.write(try TestOutput(evaluation).encoded(), to: URL(fileURLWithPath: out))
-                }
+                let resolved = try ModelArgument.resolve(model, context: global.context)
+                let request = CheckpointTest.Request(model: resolved, checkpoint: URL(fileURLWithPath: checkpoint), annotations: URL(fileURLWithPath: annFile),
+                                              split: split, metrics: eval, batchSize: batchSize, threads: threading.threads,
+                                              out: out.map { URL(fileURLWithPath: $0) })
+                let metrics = try CheckpointTest.run(request, log: Console.log)
                 if json {
-                    try Console.output(try Console.json(Dictionary(uniqueKeysWithValues: evaluation.metrics)))
+                    try Console.output(try Console.json(Dictionary(uniqueKeysWithValues: metrics.map { ($0.name, $0.value) })))
                 } else {
-                    for (name, value) in evaluation.metrics { try Console.output("\(name): \(String(format: "%.4f", value))") }
+                    for (name, value) in metrics { try Console.output("\(name): \(String(format: "%.4f", value))") }
                 }
             }
         }
-    }
-}
-
-/// `--out` JSON: `{"metrics": {...}, "samples": [{"frame_dir", "label", "scores"}]}` in annotation order.
-struct TestOutput: Encodable {
-    var metrics: [String: Double]
-    var samples: [Evaluation.Sample]
-
-    init(_ evaluation: Evaluation) {
-        metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
-        samples = evaluation.samples
-    }
-
-    func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(self)
-    }
-}
-
-/// A model given on the command line: a zoo entry name, or a config file.
-enum ModelArgument {
-    struct Resolved {
-        var config: ExperimentConfig
-        var entry: ZooEntry?
-        var context: ZooContext?
-        /// sha256 of the config text.
-        var configHash: String
-    }
-
-    static func resolve(_ argument: String, global: GlobalOptions) throws -> Resolved {
-        let looksLikeFile = argument.hasSuffix(".yml") || argument.hasSuffix(".yaml") || argument.contains("/")
-        if looksLikeFile {
-            guard let text = try ZooSources.readText(URL(fileURLWithPath: argument)) else { throw CLIError("no config file at \(argument)") }
-            return Resolved(config: try ExperimentConfig.parse(text, file: argument), entry: nil, context: nil,
-                            configHash: Hashing.sha256(Data(text.utf8)))
-        }
-        let context = try ZooContext(global)
-        let entry = try context.entry(named: argument)
-        let (text, origin) = try context.sources.configText(for: entry)
-        return Resolved(config: try ExperimentConfig.parse(text, file: origin), entry: entry, context: context,
-                        configHash: Hashing.sha256(Data(text.utf8)))
-    }
-
-    /// Builds the config's model and loads the checkpoint's weights into it.
-    static func loadModel(_ config: ExperimentConfig, checkpoint: URL) throws -> STGCN {
-        try TaskRunner.loadModel(config, checkpoint: checkpoint)
     }
 }

@@ -2,11 +2,12 @@ import Foundation
 import ZooConfig
 import ZooRegistry
 import ZooReport
+import ZooIO
 import ZooRunner
 
 /// Reads the registry into the plain values ZooReport renders: per entry, the newest group of runs.
-enum ReportBuilder {
-    static func collections(_ context: ZooContext, only names: Set<String>? = nil) throws -> [ReportCollection] {
+public enum ReportBuilder {
+    public static func collections(_ context: ZooContext, only names: Set<String>? = nil) throws -> [ReportCollection] {
         var result: [ReportCollection] = []
         for file in context.files {
             for collection in file.collections {
@@ -19,14 +20,14 @@ enum ReportBuilder {
     }
 
     /// - Parameter batch: a reproduce invocation whose runs decide (its own verdict, whatever ran since); nil for the newest.
-    static func entry(_ zoo: ZooEntry, registry: Registry, batch: String? = nil) throws -> ReportEntry {
+    public static func entry(_ zoo: ZooEntry, registry: Registry, batch: String? = nil) throws -> ReportEntry {
         let scores = zoo.scores.map { ReportScore(metric: $0.metric, value: $0.value, source: $0.source, footnote: $0.footnote) }
         let reference = zoo.reference.map { ReferenceBits(seed: $0.seed, weightsSHA256: $0.weightsSHA256, arithmetic: $0.arithmetic) }
         return ReportEntry(name: zoo.name, scores: scores, state: try state(zoo.name, registry: registry, batch: batch), reference: reference)
     }
 
     /// The newest run decides: its reproduce batch (or itself), then the newest succeeded run per seed within it.
-    static func state(_ name: String, registry: Registry, batch: String? = nil) throws -> EntryState {
+    public static func state(_ name: String, registry: Registry, batch: String? = nil) throws -> EntryState {
         let runs = try registry.runs(for: name).filter { batch == nil || $0.batch == batch }
         guard let newest = runs.first else { return .notRun("never run here; `skelzoo reproduce \(name)`") }
         let group = newest.batch.map { batch in runs.filter { $0.batch == batch } } ?? [newest]
@@ -48,7 +49,7 @@ enum ReportBuilder {
         return results.isEmpty ? .notRun("no finished run") : .retrained(results)
     }
 
-    static func seedResult(_ run: Run, registry: Registry) throws -> SeedResult {
+    public static func seedResult(_ run: Run, registry: Registry) throws -> SeedResult {
         let id = run.id ?? 0
         let scores = Dictionary(uniqueKeysWithValues: try registry.scores(ofRun: id).map { ($0.metric, $0.value) })
         let epochs = try registry.epochMetrics(ofRun: id)
@@ -85,5 +86,32 @@ enum ReportBuilder {
         if let value = run.slurmState { provenance.append(("Slurm state", value)) }
         return SeedResult(seed: run.seed, metrics: scores, weightsSHA256: run.weightsSHA256, curve: curve, runID: id, provenance: provenance,
                           arithmetic: run.arithmetic)
+    }
+}
+
+extension ReportBuilder {
+    /// The entry's verdict over its primary-source metrics: the first failing one, else the first. `passes` comes from the
+    /// typed ``Verdict`` (or a failed run), never from the rendered text; nil when nothing was judged.
+    public static func verdict(_ entry: ReportEntry) -> (text: String, passes: Bool?) {
+        let primary = entry.scores.first?.source
+        let cells = entry.scores.filter { $0.source == primary }.map { MarkdownReport.cells(entry, $0) }.filter { $0.passes != nil }
+        guard let chosen = cells.first(where: { $0.passes == false }) ?? cells.first else { return ("-", nil) }
+        return (chosen.verdict, chosen.passes)
+    }
+}
+
+/// `skelzoo report`: renders every collection and writes the files atomically.
+public enum ReportWriter {
+    /// Returns the paths written.
+    public static func write(context: ZooContext, to folder: URL) throws -> [String] {
+        let collections = try ReportBuilder.collections(context)
+        let files = MarkdownReport.render(collections, generatedFrom: "the SkelZoo registry")
+        var written: [String] = []
+        for (path, text) in files {
+            let url = folder.appending(path: path)
+            try AtomicFile.write(Data(text.utf8), to: url)
+            written.append(url.path)
+        }
+        return written
     }
 }

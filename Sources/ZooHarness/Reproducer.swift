@@ -1,0 +1,206 @@
+// `skelzoo reproduce` on this machine: for each entry, resolve the mode, record what cannot run here as skipped (with
+// the command that would fix it), evaluate the cached checkpoint or retrain each seed, record every run, and judge the
+// entry from its typed verdict.
+import Foundation
+import ZooConfig
+import ZooIO
+import ZooPose
+import ZooRegistry
+import ZooReport
+import ZooRunner
+
+public enum Reproducer {
+    public struct Options {
+        public var mode: ModeChoice = .auto
+        /// Seeds for retrains (nil: the zoo's reference seed, else 0).
+        public var seeds: [Int]?
+        /// The folder the configs' ann_file paths are relative to.
+        public var dataRoot: URL
+        public var threads: Int
+        /// Samples per forward pass of an evaluation (nil: the config's test batch size).
+        public var batchSize: Int?
+        /// Emulated GPUs of retrains (nil: each entry's published count).
+        public var gpus: Int?
+
+        public init(dataRoot: URL, threads: Int) {
+            self.dataRoot = dataRoot
+            self.threads = threads
+        }
+    }
+
+    /// What became of one entry.
+    public struct Outcome: Encodable, Sendable {
+        public enum Status: String, Encodable, Sendable { case ran, skipped, failed }
+
+        public var entry: String
+        public var mode: RunMode
+        public var status: Status
+        /// The verdict's text ("-" when nothing was judged).
+        public var verdict: String
+        public var reason: String?
+        public var fix: String?
+        public var metrics: [String: Double]?
+        public var weightsSHA256: [String]?
+        /// Emulated GPUs of the retrains (nil for evaluations and skips).
+        public var gpus: Int?
+        /// Whether the verdict is a success (nil: nothing judged).
+        public var passes: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case entry, mode, status, verdict, reason, fix, metrics, passes, gpus
+            case weightsSHA256 = "weights_sha256"
+        }
+
+        /// Ran and reproduced.
+        public var reproduced: Bool { status == .ran && passes == true }
+        /// Ran and did not reproduce (or nothing could be judged).
+        public var differs: Bool { status == .ran && passes != true }
+
+        static func failed(_ entry: ZooEntry, _ mode: RunMode, _ reason: String) -> Outcome {
+            Outcome(entry: entry.name, mode: mode, status: .failed, verdict: "-", reason: reason)
+        }
+    }
+
+    /// Counts over a batch's outcomes.
+    public struct Summary: Sendable, Equatable {
+        public var reproduced = 0, differs = 0, skipped = 0, failed = 0
+
+        public init(_ outcomes: [Outcome]) {
+            reproduced = outcomes.count(where: \.reproduced)
+            differs = outcomes.count(where: \.differs)
+            skipped = outcomes.count { $0.status == .skipped }
+            failed = outcomes.count { $0.status == .failed }
+        }
+
+        /// Something ran and did not reproduce, or failed: a non-zero exit.
+        public var isFailure: Bool { differs + failed > 0 }
+
+        public var line: String { "summary: \(reproduced) reproduced, \(differs) differ, \(skipped) skipped, \(failed) failed" }
+    }
+
+    /// Reproduces `entries` one after another as one batch, logging `[i/n] entry` before and after each.
+    public static func run(_ entries: [ZooEntry], options: Options, context: ZooContext, batch: String = UUID().uuidString,
+                           log: HarnessLog) throws -> [Outcome] {
+        var outcomes: [Outcome] = []
+        for (index, entry) in entries.enumerated() {
+            log.info("[\(index + 1)/\(entries.count)] \(entry.name)")
+            let outcome = try reproduce(entry, options: options, context: context, batch: batch, log: log)
+            log.info("[\(index + 1)/\(entries.count)] \(entry.name): \(outcome.status.rawValue)\(outcome.verdict == "-" ? "" : ", \(outcome.verdict)")\(outcome.reason.map { " (\($0))" } ?? "")")
+            outcomes.append(outcome)
+        }
+        return outcomes
+    }
+
+    /// Reproduces one entry; every run (and skip) is recorded under `batch`. Throws only when the registry cannot record.
+    public static func reproduce(_ entry: ZooEntry, options: Options, context: ZooContext, batch: String, log: HarnessLog) throws -> Outcome {
+        let (text, origin) = try context.sources.configText(for: entry)
+        let config = try ExperimentConfig.parse(text, file: origin)
+        let configHash = Hashing.sha256(Data(text.utf8))
+        let mode = options.mode.resolve(for: entry)
+
+        func skip(_ reason: String, fix: String?) throws -> Outcome {
+            try RunRecorder.recordSkip(context.registry, entry: entry.name, mode: mode, batch: batch, reason: reason, fix: fix, configHash: configHash)
+            return Outcome(entry: entry.name, mode: mode, status: .skipped, verdict: "-", reason: reason, fix: fix)
+        }
+        func recorder(seed: Int?, workDir: String?) throws -> RunRecorder {
+            var recorder = try RunRecorder(context: context, entry: entry, mode: mode, seed: seed, threads: options.threads,
+                                           configHash: configHash, workDir: workDir, log: log)
+            recorder.run?.batch = batch
+            return recorder
+        }
+        let data = DataResolver(root: options.dataRoot)
+
+        if mode == .eval {
+            guard entry.weightsURL != nil, let fileName = entry.checkpointFileName else {
+                return try skip("the zoo gives no checkpoint for this entry", fix: "skelzoo reproduce \(entry.name) --mode train")
+            }
+            let checkpoint = context.checkpointURL(fileName: fileName)
+            guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+                return try skip("checkpoint not in the cache (no network here)", fix: "skelzoo download \(entry.name)")
+            }
+            let annotation = data.url(config.data.val.annFile)
+            guard FileManager.default.fileExists(atPath: annotation.path) else {
+                return try skip("validation annotations \(config.data.val.annFile) not found under the data root",
+                                fix: entry.dataURLs.last.map { "fetch \($0) into $SKELZOO_HOME/\(URL(fileURLWithPath: config.data.val.annFile).deletingLastPathComponent().relativePath)/" }
+                                    ?? "place \(annotation.lastPathComponent) at $SKELZOO_HOME/\(config.data.val.annFile)")
+            }
+            var recorder = try recorder(seed: nil, workDir: nil)
+            let started = Date()
+            do {
+                let sha = try Hashing.sha256(of: checkpoint)
+                recorder.run?.checkpointSHA256 = sha
+                if let prefix = entry.sha256Prefix, !sha.hasPrefix(prefix) {
+                    throw RunnerError("\(checkpoint.path) has sha256 \(sha.prefix(8))…, the zoo expects \(prefix)…", hint: "delete it and download again")
+                }
+                var model = try ModelLoader.model(config, checkpoint: checkpoint)
+                let samples = try AnnotationFile.load(annotation).samples
+                let evaluation = try Evaluator.evaluate(&model, samples: samples, pipeline: PosePipeline(config.testPipeline),
+                                                        metrics: config.evaluation.metrics, topk: config.evaluation.topk,
+                                                        batchSize: options.batchSize ?? config.data.testVideosPerGPU, threads: options.threads,
+                                                        source: annotation.path)
+                let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
+                try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
+                let (text, passes) = ReportBuilder.verdict(try ReportBuilder.entry(entry, registry: context.registry, batch: batch))
+                return Outcome(entry: entry.name, mode: .eval, status: .ran, verdict: text, metrics: metrics, passes: passes)
+            } catch {
+                recorder.fail(error)
+                return .failed(entry, .eval, "\(error)")
+            }
+        }
+
+        let seedList = options.seeds ?? [entry.reference?.seed ?? 0]
+        let files: (train: URL, val: URL)
+        let train: [PoseSample], val: [PoseSample]
+        do {
+            files = try data.annotationFiles(for: config, entryName: entry.name)
+            train = try AnnotationFile.load(files.train).samples
+            val = try AnnotationFile.load(files.val).samples
+        } catch let error as RunnerError where error.code == .dataMissing {
+            return try skip("training annotations \(config.data.train.annFile) not found under the data root",
+                            fix: entry.dataURLs.isEmpty ? "place the annotation files under $SKELZOO_HOME/ (see `skelzoo show \(entry.name)`)"
+                                : "fetch \(entry.dataURLs.joined(separator: " and ")) into $SKELZOO_HOME/data/posec3d/")
+        } catch {
+            // Anything but "not there" (a full disk while generating synthetic data, an unreadable file) is a failure.
+            try recorder(seed: nil, workDir: nil).fail(error)
+            return .failed(entry, .train, "\(error)")
+        }
+        var hashes: [String] = []
+        var lastMetrics: [String: Double] = [:]
+        let splits: [SplitFingerprint]
+        do {
+            splits = try DatasetFingerprint.trainingSplits(config: config, resolver: data, files: files, train: train, val: val)
+        } catch {
+            return .failed(entry, .train, "\(error)")
+        }
+        for warning in DatasetFingerprint.warnings(splits) { log.info("\(entry.name): warning: \(warning)") }
+        let recipe = PublishedRecipe.resolve(entry: entry, config: config)
+        let gpuCount = options.gpus ?? recipe.defaultGPUs
+        log.info("\(entry.name): retraining on \(gpuCount) emulated GPU(s) x \(config.data.videosPerGPU)\(options.gpus == nil ? " (the published recipe)" : "")")
+        for seed in seedList {
+            let work = context.home.appending(path: "runs/\(entry.name)/seed\(seed)")
+            do {
+                // Refused before it is recorded: a run that never started must not hide the one that holds the work dir.
+                try WorkDirectory.checkAvailable(work)
+            } catch {
+                return .failed(entry, .train, "seed \(seed): \(error)")
+            }
+            let recorder = try recorder(seed: seed, workDir: work.path)
+            do {
+                // startFresh clears the work dir under its lock: a second reproduce of this entry fails instead of deleting it.
+                var setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: options.threads,
+                                          workDirectory: work, startFresh: true, trainSource: files.train.path, valSource: files.val.path,
+                                          gpus: gpuCount)
+                setup.data = splits
+                let result = try TrainingRunner.run(setup, train: train, val: val, log: log)
+                try recorder.succeed(result)
+                hashes.append(result.weightsSHA256)
+                lastMetrics = result.metrics
+            } catch {
+                recorder.fail(error)
+                return .failed(entry, .train, "seed \(seed): \(error)")
+            }
+        }
+        let (verdictText, passes) = ReportBuilder.verdict(try ReportBuilder.entry(entry, registry: context.registry, batch: batch))
+        return Outcome(entry: entry.name, mode: .train, status: .ran, verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, gpus: gpuCount, passes: passes)
+    }
+}

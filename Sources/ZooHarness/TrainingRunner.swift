@@ -1,0 +1,60 @@
+import Foundation
+import ZooConfig
+import ZooPose
+import ZooRunner
+
+/// Runs a trainer with its progress in the log.
+public enum TrainingRunner {
+    public static func run(_ setup: TrainingSetup, train: [PoseSample], val: [PoseSample], log: HarnessLog) throws -> TrainingResult {
+        let trainer = try Trainer(setup, train: train, val: val)
+        let total = setup.config.totalEpochs
+        let progress = log.progress("training", 15)
+        var done = 0
+        let perEpoch = DistributedSampler.iterations(epochLength: train.count * setup.config.data.train.repeatTimes, ranks: setup.gpus,
+                                                     batchSize: setup.perGPUBatch ?? setup.config.data.videosPerGPU)
+        if setup.gpus > 1 || setup.perGPUBatch != nil {
+            let perGPU = setup.perGPUBatch ?? setup.config.data.videosPerGPU
+            log.info("data parallel: \(setup.gpus) emulated GPU(s) x \(perGPU) samples = total batch \(setup.gpus * perGPU)")
+        }
+        return try trainer.run { event in
+            switch event {
+            case .resumed(let epoch, let iteration):
+                log.info("resuming \(setup.workDirectory.path) after epoch \(epoch) (iteration \(iteration))")
+                done = iteration
+            case .iteration:
+                done += 1
+                progress(done, total * perEpoch, "iterations")
+            case .epochFinished(let summary):
+                let validation = summary.validation.map { " " + $0.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ") } ?? ""
+                log.info("epoch \(summary.epoch)/\(total): loss \(String(format: "%.4f", summary.loss)) lr \(summary.learningRate)\(validation)")
+            case .checkpointWritten:
+                break
+            }
+        }
+    }
+}
+
+/// `--gpus` and `--total-batch`: checked, then resolved against the entry's published recipe.
+public enum GPULayout {
+    /// - Throws: ``HarnessError`` saying which option is out of range.
+    public static func validate(gpus: Int?, totalBatch: Int?) throws {
+        if let gpus, gpus < 1 { throw HarnessError("--gpus must be at least 1 (got \(gpus))") }
+        if let gpus, gpus > CheckpointIO.maxGPUs { throw HarnessError("--gpus must be at most \(CheckpointIO.maxGPUs) (got \(gpus))") }
+        if let totalBatch, totalBatch < 1 { throw HarnessError("--total-batch must be at least 1 (got \(totalBatch))") }
+        if let gpus, let totalBatch, totalBatch % gpus != 0 {
+            throw HarnessError("--total-batch \(totalBatch) is not divisible by --gpus \(gpus): every GPU takes the same batch")
+        }
+    }
+
+    /// The GPUs (given, else the recipe's, else 1) and the per-GPU batch (nil: the config's videos_per_gpu).
+    public static func resolve(gpus: Int?, totalBatch: Int?, recipe: PublishedRecipe?, config: ExperimentConfig) throws -> (gpus: Int, perGPUBatch: Int?) {
+        let count = gpus ?? recipe?.defaultGPUs ?? 1
+        guard let totalBatch else { return (count, nil) }
+        guard totalBatch % count == 0 else {
+            throw HarnessError("--total-batch \(totalBatch) is not divisible by \(count) GPU(s)\(gpus == nil ? " (the published recipe's count)" : "")",
+                               hint: "pass a multiple of \(count), or --gpus with a count that divides \(totalBatch)")
+        }
+        let perGPU = totalBatch / count
+        return (count, perGPU == config.data.videosPerGPU ? nil : perGPU)
+    }
+}
