@@ -129,3 +129,31 @@ import ZooTestSupport
         }
     }
 }
+
+/// The zoo's `Reference Run: {Data SHA256: {...}}`: the annotation files the reference run read.
+@Suite struct ReferenceDataTests {
+    @Test func theDemoZooRecordsItsReferenceRunsDataFiles() throws {
+        let zoo = try ZooFile.parse(String(contentsOf: Fixtures.repositoryRoot.appending(path: "zoo/demo.yml"), encoding: .utf8), file: "zoo/demo.yml", name: "demo")
+        let entry = try #require(zoo.entries.first { $0.name == "demo_stgcn_coco2d_ce" })
+        #expect(entry.reference?.dataSHA256?["train"] == "753d8c2c111011ba4209a14473251532399cb74d41b3e646980b5b2d15712f53")
+        #expect(entry.reference?.dataSHA256?["val"] == entry.reference?.dataSHA256?["test"])
+    }
+
+    @Test(arguments: ["{train: abc}", "{train: 12, extra: 1}", "[a, b]"])
+    func aBadDataSHA256IsRefusedNamingTheKey(_ value: String) throws {
+        let yaml = """
+        Collections: [{Name: T}]
+        Models:
+          - Name: t
+            Config: configs/t.yml
+            In Collection: T
+            Metadata: {Keypoint: 2d}
+            Results: [{Dataset: D, Task: T, Source: reference run, Metrics: {Top 1 Accuracy: "1.00"}}]
+            Reference Run: {Seed: 0, Weights SHA256: \(String(repeating: "0", count: 64)), CPU: c, Arithmetic: portable-1, Threads: 1, Data SHA256: \(value)}
+        """
+        #expect(throws: ConfigError.self) { try ZooFile.parse(yaml, file: "t.yml", name: "t") }
+        do { _ = try ZooFile.parse(yaml, file: "t.yml", name: "t") } catch {
+            #expect(error.key.contains("Data SHA256"), "\(error)")
+        }
+    }
+}
