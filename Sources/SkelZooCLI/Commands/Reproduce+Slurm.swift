@@ -92,6 +92,11 @@ struct SlurmReproduceOutput: Encodable {
         var index: Int
         var label: String
         var workDir: String
+
+        enum CodingKeys: String, CodingKey {
+            case index, label
+            case workDir = "work_dir"
+        }
     }
     struct Skip: Encodable {
         var entry: String
@@ -109,6 +114,11 @@ struct SlurmReproduceOutput: Encodable {
     var collect: String?
     /// With --wait: what collect found once the array finished.
     var collected: SkelZoo.Collect.Output?
+
+    enum CodingKeys: String, CodingKey {
+        case batch, plan, script, tasks, skipped, watch, collect, collected
+        case jobId = "job_id"
+    }
 }
 
 extension SkelZoo.Reproduce {
