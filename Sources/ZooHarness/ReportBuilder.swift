@@ -14,11 +14,21 @@ public enum ReportBuilder {
                 let entries = file.entries.filter { $0.collection == collection.name && (names?.contains($0.name) ?? true) }
                 guard !entries.isEmpty else { continue }
                 result.append(ReportCollection(name: collection.name, entries: try entries.map { zoo in
-                    try entry(zoo, registry: context.registry, config: try config(of: zoo, context: context))
+                    let config = try config(of: zoo, context: context)
+                    var report = try entry(zoo, registry: context.registry, config: config)
+                    report.publishedLog = try publishedLog(zoo, report: report, config: config?.config, context: context)
+                    return report
                 }))
             }
         }
         return result
+    }
+
+    /// The local training log's lines for a retrained entry (its training split's size from the newest run).
+    static func publishedLog(_ zoo: ZooEntry, report: ReportEntry, config: ExperimentConfig?, context: ZooContext) throws -> [String] {
+        guard let config, case .retrained(let seeds) = report.state, let first = seeds.first else { return [] }
+        let samples = try context.registry.splits(ofRun: first.runID).first { $0.split == "train" }.map { $0.samples * config.data.train.repeatTimes }
+        return try PublishedLog.lines(for: zoo, home: context.home, config: config, trainingSamples: samples) ?? []
     }
 
     /// An entry's config and its hash, for the recipe comparison; nil when the config cannot be read here (the report

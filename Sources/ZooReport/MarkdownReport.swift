@@ -133,6 +133,9 @@ public enum MarkdownReport {
             if let comparison = entry.recipeComparison {
                 text += "## Recipe: this run against the published run\n\n\(comparison.summary)\n\n\(comparison.table)\n"
             }
+            if !entry.publishedLog.isEmpty {
+                text += "The published run's training log (a local copy) states:\n\n```\n\(entry.publishedLog.joined(separator: "\n"))\n```\n\n"
+            }
             text += runTable(seeds)
             if seeds.contains(where: { !$0.curve.isEmpty }) { text += "\n![training curves](\(entry.name)-curves.svg)\n" }
         }

@@ -82,6 +82,8 @@ public struct ReportEntry: Sendable {
     public var publishedRecipe: RecipeSide?
     /// The seed rule of the retrains (`reproduce --seeds auto`); nil for a fixed seed list.
     public var seedRule: SeedRule?
+    /// What the published run's training log states, where a copy is on this machine (lines for the details page).
+    public var publishedLog: [String] = []
 
     public init(name: String, scores: [ReportScore], state: EntryState, reference: ReferenceBits? = nil,
                 publishedRecipe: RecipeSide? = nil, seedRule: SeedRule? = nil) {

@@ -83,3 +83,21 @@ import ZooTestSupport
         #expect(ReportBuilder.verdict(report).passes == expected.passes || report.reference != nil)
     }
 }
+
+extension RecipeWiringTests {
+    /// A copy of the published run's log in `$SKELZOO_HOME/logs/` shows up on the report's details page.
+    @Test func aLocalTrainingLogIsReadIntoTheDetailsPage() throws {
+        let context = try Self.context(Fixtures.temporaryDirectory("recipe-log"))
+        _ = try Reproducer.run(try context.chosenEntries([]), options: Self.options(context), context: context, batch: "log", log: .silent)
+        let log = """
+        2022-01-10 12:00:00,002 - mmaction - INFO - Distributed training: True
+        2022-01-10 12:00:20,005 - mmaction - INFO - Epoch [1][20/6]\tlr: 1.000e-01, eta: 0:01:00, time: 0.930, loss: 4.0512
+        """
+        try AtomicFile.write(Data(log.utf8), to: PublishedLog.folder(home: context.home).appending(path: "tiny_demo.log"))
+        let entry = try #require(try ReportBuilder.collections(context).first { $0.name == "Tiny" }?.entries.first)
+        #expect(entry.publishedLog.contains("  distributed training: yes (DDP)"))
+        #expect(entry.publishedLog.contains("  iterations per epoch: 6"))
+        // The tiny training set x RepeatDataset 2 at 8 per GPU: the GPU counts whose layout gives 6 iterations.
+        #expect(entry.publishedLog.contains { $0.hasPrefix("  GPU counts that give the logged iterations per epoch for ") })
+    }
+}
