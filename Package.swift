@@ -1,7 +1,10 @@
 // swift-tools-version: 6.1
 // SkelZoo: a reproducibility and benchmark harness with a model zoo for skeleton action recognition.
-// Module map and layering: see README.md and the architecture notes; arrows point one way:
-// SkelZooCLI -> ZooRunner / ZooRegistry -> ZooSTGCN / ZooPose / ZooTorch -> ZooTensor -> ZooKernels / CBLAS.
+// Module map and layering: see README.md ("Layout") and the architecture notes; arrows point one way:
+// SkelZooCLI -> ZooHarness -> ZooRunner / ZooReport / ZooFetch / ZooRegistry -> ZooSTGCN / ZooPose / ZooTorch
+//   -> ZooTensor -> ZooKernels / CBLAS.
+// ZooIO (atomic writes, file locks, SHA-256, errors with hints, POSIX) and ZooConfig (typed YAML) sit beside: used from
+// ZooRunner up, never by the compute layers. The CLI parses, calls ZooHarness and prints; it imports no compute module.
 import PackageDescription
 
 /// Release builds of the numeric targets drop bounds checks in the hot loops' unsafe pointers only;

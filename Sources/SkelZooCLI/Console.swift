@@ -30,14 +30,7 @@ enum Console {
     /// Writes to stderr. A failure there has nowhere to be reported, so it is dropped; the exit code still tells.
     /// (FileHandle's `write(_:)` traps on a full stderr, e.g. `2>/dev/full`.)
     static func diagnostic(_ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + offset, bytes.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
+        _ = try? Array(text.utf8).withUnsafeBytes { try POSIX.writeAll(STDERR_FILENO, $0, to: "standard error") }
     }
 
     /// Runs a subcommand body, turning every thrown error into the one-line message and exit code 1.

@@ -19,6 +19,16 @@ public struct CacheTask {
         public var sha256: String?
         public var bytes: Int64?
         public var error: String?
+        /// What `verify` found (nil for a download): decides "corrupt", never the rendered `state`.
+        public var checked: Checkpoint.State?
+
+        enum CodingKeys: String, CodingKey { case entry, file, state, sha256, bytes, error }
+
+        /// The file is there and does not match its expected hash.
+        public var isCorrupt: Bool { checked == .corrupt }
+        /// Something went wrong: a corrupt file or an error.
+        public var isFailure: Bool { isCorrupt || error != nil }
+
         public var line: String {
             "\(entry): \(URL(fileURLWithPath: file).lastPathComponent) \(state)" + (error.map { " — \($0)" } ?? "")
         }
@@ -80,7 +90,7 @@ public struct CacheTask {
             do { try record(.absent, sha256: nil, bytes: nil, context: context) } catch {
                 return Outcome(entry: entry.name, file: destination.path, state: "failed", error: "\(error)")
             }
-            return Outcome(entry: entry.name, file: destination.path, state: "absent")
+            return Outcome(entry: entry.name, file: destination.path, state: "absent", checked: .absent)
         }
         do {
             let sha = try Downloader.sha256(of: destination)
@@ -88,7 +98,7 @@ public struct CacheTask {
             let state: Checkpoint.State = expected.matches(sha) ? .verified : .corrupt
             try record(state, sha256: sha, bytes: bytes, context: context)
             return Outcome(entry: entry.name, file: destination.path, state: state.rawValue, sha256: sha, bytes: bytes,
-                           error: state == .corrupt ? "sha256 \(sha) does not match \(expected.description)" : nil)
+                           error: state == .corrupt ? "sha256 \(sha) does not match \(expected.description)" : nil, checked: state)
         } catch {
             return Outcome(entry: entry.name, file: destination.path, state: "failed", error: "\(error)")
         }

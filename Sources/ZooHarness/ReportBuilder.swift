@@ -87,7 +87,7 @@ public enum ReportBuilder {
             results.append(result)
         }
         results.sort { ($0.seed ?? 0) < ($1.seed ?? 0) }
-        if newest.mode == "eval", let first = results.first { return .evaluated(first) }
+        if RunMode(rawValue: newest.mode) == .eval, let first = results.first { return .evaluated(first) }
         return results.isEmpty ? .notRun("no finished run") : .retrained(results)
     }
 

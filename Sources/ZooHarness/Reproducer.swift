@@ -158,10 +158,8 @@ public enum Reproducer {
                 }
                 var model = try ModelLoader.model(config, checkpoint: checkpoint)
                 let samples = try AnnotationFile.load(annotation).samples
-                let evaluation = try Evaluator.evaluate(&model, samples: samples, pipeline: PosePipeline(config.testPipeline),
-                                                        metrics: config.evaluation.metrics, topk: config.evaluation.topk,
-                                                        batchSize: options.batchSize ?? config.data.testVideosPerGPU, threads: options.threads,
-                                                        source: annotation.path)
+                let evaluation = try CheckpointTest.evaluate(&model, config: config, samples: samples, batchSize: options.batchSize,
+                                                             threads: options.threads, source: annotation.path)
                 let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
                 try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
                 let (text, passes) = ReportBuilder.verdict(try ReportBuilder.entry(entry, registry: context.registry, batch: batch))

@@ -112,9 +112,8 @@ public enum TaskRunner {
         }
         var model = try ModelLoader.model(config, checkpoint: checkpoint)
         let samples = try AnnotationFile.load(URL(fileURLWithPath: task.valAnnotations)).samples
-        let evaluation = try Evaluator.evaluate(&model, samples: samples, pipeline: PosePipeline(config.testPipeline),
-                                                metrics: config.evaluation.metrics, topk: config.evaluation.topk,
-                                                batchSize: task.batchSize ?? config.data.testVideosPerGPU, threads: threads, source: task.valAnnotations)
+        let evaluation = try CheckpointTest.evaluate(&model, config: config, samples: samples, batchSize: task.batchSize, threads: threads,
+                                                     source: task.valAnnotations)
         let result = TaskResult(seed: nil, metrics: Dictionary(uniqueKeysWithValues: evaluation.metrics), weightsSHA256: nil, checkpointSHA256: sha,
                                 configHash: task.configHash, history: nil, threads: threads, machine: .current,
                                 wallSeconds: Date().timeIntervalSince(started))

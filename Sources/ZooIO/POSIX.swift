@@ -19,6 +19,8 @@ public enum POSIX {
                 if code == EINTR { continue }
                 throw IOError("cannot write \(what): \(reason(code))", code: code)
             }
+            // Nothing written and no error: never loop on it.
+            guard written > 0 else { throw IOError("cannot write \(what): the write made no progress", code: EIO) }
             offset += written
         }
     }

@@ -28,14 +28,7 @@ extension Registry {
             try committing { db in
                 try run.update(db)
                 guard let id = run.id else { return }
-                for (metric, value) in scores.sorted(by: { $0.key < $1.key }) {
-                    try RunScore(runId: id, metric: metric, value: value).save(db)
-                }
-                for metric in epochMetrics {
-                    var metric = metric
-                    metric.runId = id
-                    try metric.save(db)
-                }
+                try Self.saveResults(db, runId: id, scores: scores, epochMetrics: epochMetrics)
                 for split in splits {
                     var split = split
                     split.runId = id
@@ -123,15 +116,20 @@ extension Registry {
                 try run.insert(db)
             }
             guard let id = run.id else { return run }
-            for (metric, value) in scores.sorted(by: { $0.key < $1.key }) {
-                try RunScore(runId: id, metric: metric, value: value).insert(db)
-            }
-            for metric in epochMetrics {
-                var metric = metric
-                metric.runId = id
-                try metric.insert(db)
-            }
+            try Self.saveResults(db, runId: id, scores: scores, epochMetrics: epochMetrics)
             return run
+        }
+    }
+
+    /// Saves a run's scores (sorted by metric) and per-epoch metrics.
+    static func saveResults(_ db: Database, runId id: Int64, scores: [String: Double], epochMetrics: [EpochMetric]) throws {
+        for (metric, value) in scores.sorted(by: { $0.key < $1.key }) {
+            try RunScore(runId: id, metric: metric, value: value).save(db)
+        }
+        for metric in epochMetrics {
+            var metric = metric
+            metric.runId = id
+            try metric.save(db)
         }
     }
 }

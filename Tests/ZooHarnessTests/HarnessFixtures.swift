@@ -14,6 +14,12 @@ enum HarnessFixtures {
     }
 
     static func zooFile(name: String = "tiny_demo", weights: String? = nil) throws -> ZooFile {
+        try ZooFile.parse(zooYAML(name: name, weights: weights), file: "tiny-zoo.yml", name: "tiny-zoo.yml")
+    }
+
+    /// The zoo file of one tiny entry (config `configs/tiny.yml`), with its checkpoint URL and reference run when given.
+    static func zooYAML(name: String = "tiny_demo", weights: String? = nil, weightsPrefix: String? = nil,
+                        reference: (seed: Int, sha: String, arithmetic: String)? = nil) -> String {
         var yaml = """
         Collections: [{Name: Tiny}]
         Models:
@@ -26,7 +32,11 @@ enum HarnessFixtures {
 
         """
         if let weights { yaml += "    Weights: \(weights)\n" }
-        return try ZooFile.parse(yaml, file: "tiny-zoo.yml", name: "tiny-zoo.yml")
+        if let weightsPrefix { yaml += "    Weights SHA256 Prefix: \"\(weightsPrefix)\"\n" }
+        if let reference {
+            yaml += "    Reference Run: {Seed: \(reference.seed), Weights SHA256: \(reference.sha), CPU: test, Arithmetic: \(reference.arithmetic), Threads: 1}\n"
+        }
+        return yaml
     }
 
     /// A prepared shared dir with a written plan of `seeds.count` train tasks.

@@ -13,21 +13,7 @@ import ZooTestSupport
     static func context(weights: String? = nil, reference: (seed: Int, sha: String, arithmetic: String)? = nil,
                         in dir: URL = Fixtures.temporaryDirectory("reproducer")) throws -> ZooContext {
         let zooDir = dir.appending(path: "zoo-src")
-        var yaml = """
-        Collections: [{Name: Tiny}]
-        Models:
-          - Name: tiny_demo
-            Config: configs/tiny.yml
-            In Collection: Tiny
-            Metadata: {Keypoint: 2d}
-            Results:
-              - {Dataset: Synthetic, Task: Skeleton-based Action Recognition, Source: reference run, Metrics: {Top 1 Accuracy: "50.00"}}
-
-        """
-        if let weights { yaml += "    Weights: \(weights)\n" }
-        if let reference {
-            yaml += "    Reference Run: {Seed: \(reference.seed), Weights SHA256: \(reference.sha), CPU: test, Arithmetic: \(reference.arithmetic), Threads: 1}\n"
-        }
+        let yaml = HarnessFixtures.zooYAML(weights: weights, weightsPrefix: weights == nil ? nil : "0123abcd", reference: reference)
         try AtomicFile.write(Data(yaml.utf8), to: zooDir.appending(path: "zoo/tiny.yml"))
         try AtomicFile.write(Data(HarnessFixtures.configText.utf8), to: zooDir.appending(path: "configs/tiny.yml"))
         return try ZooContext(home: dir.appending(path: "home"), overrides: [zooDir.appending(path: "zoo")])

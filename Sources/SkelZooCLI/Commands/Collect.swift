@@ -50,17 +50,10 @@ extension SkelZoo {
             var state: String?
         }
 
-        struct EntryVerdict: Encodable {
-            var entry: String
-            var verdict: String
-            var passes: Bool?
-        }
-
-        /// Collects and prints what it did and each entry's verdict; returns whether something failed or did not reproduce.
         /// What one collect found, as `--json` prints it.
         struct Output: Encodable {
             var tasks: [Line]
-            var entries: [EntryVerdict]
+            var entries: [Collector.EntryVerdict]
             var notFinished: Int
             var recorded: Int
             var alreadyCollected: Int
@@ -68,6 +61,7 @@ extension SkelZoo {
             var failed: Bool
         }
 
+        /// Collects and prints what it did and each entry's verdict; returns whether something failed or did not reproduce.
         static func collectAndPrint(plan: TaskPlan, context: ZooContext, commands: SlurmCommands?, json: Bool) throws -> Bool {
             let output = try collect(plan: plan, context: context, commands: commands)
             if json {
@@ -107,22 +101,8 @@ extension SkelZoo {
                 }
                 lines.append(Line(index: task.index, entry: task.entry, mode: task.mode, seed: task.seed, outcome: text, state: state))
             }
-            var verdicts: [EntryVerdict] = []
-            var seen: Set<String> = []
-            for task in plan.tasks where seen.insert(task.entry).inserted {
-                let entry = try context.entry(named: task.entry)
-                let report = try ReportBuilder.entry(entry, registry: context.registry, batch: plan.batch)
-                let (verdict, passes) = ReportBuilder.verdict(report)
-                if passes == false { failed = true }
-                if case .notRun = report.state {
-                    verdicts.append(EntryVerdict(entry: task.entry, verdict: "nothing collected yet", passes: nil))
-                } else if case .failed(let message) = report.state {
-                    verdicts.append(EntryVerdict(entry: task.entry, verdict: "failed: \(message.split(separator: "\n").first ?? "")", passes: false))
-                    failed = true
-                } else {
-                    verdicts.append(EntryVerdict(entry: task.entry, verdict: verdict, passes: passes))
-                }
-            }
+            let verdicts = try Collector.verdicts(plan: plan, context: context)
+            if verdicts.contains(where: { $0.passes == false }) { failed = true }
             return Output(tasks: lines, entries: verdicts, notFinished: summary.notFinished, recorded: summary.recorded,
                           alreadyCollected: summary.count { $0 == .alreadyCollected }, failed: failed)
         }

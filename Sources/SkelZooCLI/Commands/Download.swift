@@ -62,7 +62,7 @@ extension SkelZoo {
                     for task in try CacheTask.tasks(for: entry, context: context, data: data) {
                         if force { try Downloader.discard(task.destination) }
                         let outcome = task.run(downloader, context: context, log: Console.log)
-                        if outcome.error != nil { failures += 1 }
+                        if outcome.isFailure { failures += 1 }
                         summary.append(outcome)
                         if !json { try Console.output(outcome.line) }
                     }
@@ -115,11 +115,11 @@ extension SkelZoo {
                         task.expected = ExpectedHash(sha256: recorded.sha256)
                     }
                     var outcome = task.verify(context: context)
-                    if outcome.state == "corrupt" && fix {
+                    if outcome.isCorrupt && fix {
                         try Downloader.discard(task.destination)
                         outcome = task.run(Downloader(options: options), context: context, log: Console.log)
                     }
-                    if outcome.state == "corrupt" || outcome.error != nil { corrupt += 1 }
+                    if outcome.isFailure { corrupt += 1 }
                     outcomes.append(outcome)
                     if !json { try Console.output(outcome.line) }
                   }
