@@ -93,12 +93,15 @@ public enum TaskRunner {
         let valSamples = try AnnotationFile.load(URL(fileURLWithPath: task.valAnnotations)).samples
         // resume: a requeued task continues from latest.pth; a first attempt starts fresh (no latest.pth yet).
         var setup = TrainingSetup(config: config, configHash: task.configHash, configName: task.configName, seed: UInt64(seed), threads: threads,
-                                  workDirectory: task.workURL, resume: true, trainSource: trainPath, valSource: task.valAnnotations)
+                                  workDirectory: task.workURL, resume: true, trainSource: trainPath, valSource: task.valAnnotations,
+                                  gpus: task.gpus ?? 1)
         setup.stopRequest = stop
         let result = try train(setup, trainSamples, valSamples)
-        return TaskResult(seed: result.seed, metrics: result.metrics, weightsSHA256: result.weightsSHA256, checkpointSHA256: nil,
-                          configHash: result.configHash, history: result.history, threads: result.threads, machine: result.machine,
-                          wallSeconds: result.wallSeconds)
+        var taskResult = TaskResult(seed: result.seed, metrics: result.metrics, weightsSHA256: result.weightsSHA256, checkpointSHA256: nil,
+                                    configHash: result.configHash, history: result.history, threads: result.threads, machine: result.machine,
+                                    wallSeconds: result.wallSeconds)
+        (taskResult.gpus, taskResult.perGPUBatch) = (result.gpus, result.perGPUBatch)
+        return taskResult
     }
 
     static func evaluate(_ task: PlanTask, config: ExperimentConfig, threads: Int) throws -> TaskResult {

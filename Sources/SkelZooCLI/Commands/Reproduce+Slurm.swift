@@ -137,7 +137,7 @@ extension SkelZoo.Reproduce {
                 let (text, origin) = try context.sources.configText(for: entry)
                 let resolvedMode = (ModeChoice(rawValue: mode) ?? .auto).resolve(for: entry).rawValue
                 let seedList = seeds.flatMap(parsedSeeds) ?? [entry.reference?.seed ?? 0]
-                requests.append(.init(entry: entry, mode: resolvedMode, configText: text, configOrigin: origin, seeds: seedList, batchSize: batchSize))
+                requests.append(.init(entry: entry, mode: resolvedMode, configText: text, configOrigin: origin, seeds: seedList, batchSize: batchSize, gpus: gpus))
             }
             let shared = slurm.sharedURL
             let environment = ProcessInfo.processInfo.environment
