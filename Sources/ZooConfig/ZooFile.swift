@@ -36,6 +36,9 @@ public struct ReferenceRun: Sendable, Equatable, Codable {
     /// The ISA of the machine that recorded it (informational: portable bits do not depend on it).
     public var isa: String?
     public var threads: Int
+    /// `Data SHA256: {train: ..., val: ...}`: the annotation files the reference run read, by split; a retrain whose
+    /// file differs is warned about and its verdict says so. nil when the zoo does not record them.
+    public var dataSHA256: [String: String]?
 }
 
 /// A multi-stream fusion result (MMAction2 1.x `tools/analysis_tools/report_accuracy.py`): the weighted sum of its
@@ -197,6 +200,18 @@ public struct ZooFile: Sendable, Equatable {
             }
             reference = ReferenceRun(seed: try r.int("Seed"), weightsSHA256: try r.string("Weights SHA256"), arithmetic: arithmetic,
                                      cpu: try r.string("CPU"), isa: try r.optional("ISA")?.string(), threads: try r.int("Threads"))
+            if let dataValue = r.optional("Data SHA256") {
+                let data = try dataValue.map()
+                var files: [String: String] = [:]
+                for split in ["train", "val", "test"] {
+                    guard let value = data.optional(split) else { continue }
+                    let sha = try value.string()
+                    guard sha.count == 64, sha.allSatisfy(\.isHexDigit) else { throw value.error("expected 64 hex digits") }
+                    files[split] = sha.lowercased()
+                }
+                try data.finish()
+                reference?.dataSHA256 = files
+            }
             try r.finish()
         }
         var recipe: RecipeFacts?

@@ -111,6 +111,7 @@ public enum Collector {
             run.weightsSHA256 = result.weightsSHA256
             run.checkpointSHA256 = result.checkpointSHA256
             run.wallSeconds = result.wallSeconds
+            (run.gpus, run.perGPUBatch) = (result.gpus, result.perGPUBatch)
             _ = try registry.recordCollectedRun(run, scores: result.metrics, epochMetrics: epochMetrics(result.history ?? []))
             return .recordedSucceeded
         }

@@ -24,8 +24,11 @@ public enum PlanBuilder {
         public var configOrigin: String
         public var seeds: [Int]
         public var batchSize: Int?
+        /// `--gpus` for retrains; nil: the entry's published count (``PublishedRecipe/defaultGPUs``).
+        public var gpus: Int?
 
-        public init(entry: ZooEntry, mode: RunMode, configText: String, configOrigin: String, seeds: [Int], batchSize: Int? = nil) {
+        public init(entry: ZooEntry, mode: RunMode, configText: String, configOrigin: String, seeds: [Int], batchSize: Int? = nil, gpus: Int? = nil) {
+            self.gpus = gpus
             self.entry = entry
             self.mode = mode
             self.configText = configText
@@ -133,7 +136,8 @@ public enum PlanBuilder {
             for seed in request.seeds {
                 tasks.append(PlanTask(index: tasks.count, entry: entry.name, mode: RunMode.train.rawValue, seed: seed, configName: entry.name,
                                       configText: request.configText, workDir: workDir(sharedDir, index: tasks.count, entry: entry.name, mode: .train, seed: seed),
-                                      trainAnnotations: files.train, valAnnotations: files.val))
+                                      trainAnnotations: files.train, valAnnotations: files.val,
+                                      gpus: request.gpus ?? PublishedRecipe.resolve(entry: entry, config: config).defaultGPUs))
             }
         }
         let plan = TaskPlan(batch: batch, sharedDir: sharedDir, threads: threads, backend: backend, isa: isa, codeVersion: codeVersion, tasks: tasks)

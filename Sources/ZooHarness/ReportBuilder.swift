@@ -13,24 +13,62 @@ public enum ReportBuilder {
             for collection in file.collections {
                 let entries = file.entries.filter { $0.collection == collection.name && (names?.contains($0.name) ?? true) }
                 guard !entries.isEmpty else { continue }
-                result.append(ReportCollection(name: collection.name, entries: try entries.map { try entry($0, registry: context.registry) }))
+                result.append(ReportCollection(name: collection.name, entries: try entries.map { zoo in
+                    let config = try config(of: zoo, context: context)
+                    var report = try entry(zoo, registry: context.registry, config: config)
+                    report.publishedLog = try publishedLog(zoo, report: report, config: config?.config, context: context)
+                    return report
+                }))
             }
         }
         return result
     }
 
-    /// - Parameter batch: a reproduce invocation whose runs decide (its own verdict, whatever ran since); nil for the newest.
-    public static func entry(_ zoo: ZooEntry, registry: Registry, batch: String? = nil) throws -> ReportEntry {
+    /// The local training log's lines for a retrained entry (its training split's size from the newest run).
+    static func publishedLog(_ zoo: ZooEntry, report: ReportEntry, config: ExperimentConfig?, context: ZooContext) throws -> [String] {
+        guard let config, case .retrained(let seeds) = report.state, let first = seeds.first else { return [] }
+        let samples = try context.registry.splits(ofRun: first.runID).first { $0.split == "train" }.map { $0.samples * config.data.train.repeatTimes }
+        return try PublishedLog.lines(for: zoo, home: context.home, config: config, trainingSamples: samples) ?? []
+    }
+
+    /// An entry's config and its hash, for the recipe comparison; nil when the config cannot be read here (the report
+    /// then compares no recipe for it, and says nothing about one).
+    public static func config(of zoo: ZooEntry, context: ZooContext) throws -> (config: ExperimentConfig, hash: String)? {
+        let text: String, origin: String
+        do { (text, origin) = try context.sources.configText(for: zoo) } catch { return nil }
+        do { return (try ExperimentConfig.parse(text, file: origin), Hashing.sha256(Data(text.utf8))) } catch { return nil }
+    }
+
+    /// - Parameters:
+    ///   - batch: a reproduce invocation whose runs decide (its own verdict, whatever ran since); nil for the newest.
+    ///   - config: the entry's config and its hash: with it, retrains carry their recipe against the published one.
+    public static func entry(_ zoo: ZooEntry, registry: Registry, batch: String? = nil,
+                             config: (config: ExperimentConfig, hash: String)? = nil) throws -> ReportEntry {
         let scores = zoo.scores.map { ReportScore(metric: $0.metric, value: $0.value, source: $0.source, footnote: $0.footnote) }
         let reference = zoo.reference.map { ReferenceBits(seed: $0.seed, weightsSHA256: $0.weightsSHA256, arithmetic: $0.arithmetic) }
-        return ReportEntry(name: zoo.name, scores: scores, state: try state(zoo.name, registry: registry, batch: batch), reference: reference)
+        let group = try newestGroup(zoo.name, registry: registry, batch: batch)
+        let rule = group.first { $0.seedRuleHalfWidth != nil }.flatMap { run in
+            run.seedRuleHalfWidth.map { SeedRule(halfWidth: $0, maximum: run.seedRuleMaximum ?? SeedStopping.defaultMaximumSeeds) }
+        }
+        let published = config.map { RecipeSides.published(zoo, config: $0.config) }
+        return ReportEntry(name: zoo.name, scores: scores, state: try state(zoo.name, group: group, registry: registry, config: config),
+                           reference: reference, publishedRecipe: published, seedRule: rule)
+    }
+
+    /// The newest run's reproduce batch (or the run alone), newest first; empty when the entry never ran.
+    static func newestGroup(_ name: String, registry: Registry, batch: String?) throws -> [Run] {
+        let runs = try registry.runs(for: name).filter { batch == nil || $0.batch == batch }
+        guard let newest = runs.first else { return [] }
+        return newest.batch.map { batch in runs.filter { $0.batch == batch } } ?? [newest]
     }
 
     /// The newest run decides: its reproduce batch (or itself), then the newest succeeded run per seed within it.
     public static func state(_ name: String, registry: Registry, batch: String? = nil) throws -> EntryState {
-        let runs = try registry.runs(for: name).filter { batch == nil || $0.batch == batch }
-        guard let newest = runs.first else { return .notRun("never run here; `skelzoo reproduce \(name)`") }
-        let group = newest.batch.map { batch in runs.filter { $0.batch == batch } } ?? [newest]
+        try state(name, group: try newestGroup(name, registry: registry, batch: batch), registry: registry, config: nil)
+    }
+
+    static func state(_ name: String, group: [Run], registry: Registry, config: (config: ExperimentConfig, hash: String)?) throws -> EntryState {
+        guard let newest = group.first else { return .notRun("never run here; `skelzoo reproduce \(name)`") }
         if let broken = group.first(where: { $0.status == .failed || $0.crashed }) {
             return .failed(broken.status == .failed ? (broken.message ?? "failed") : "the process died during the run (killed or crashed); run #\(broken.id ?? 0) never finished")
         }
@@ -42,7 +80,11 @@ public enum ReportBuilder {
         var results: [SeedResult] = []
         for run in group where run.status == .succeeded {
             if let seed = run.seed, !seen.insert(seed).inserted { continue }
-            results.append(try seedResult(run, registry: registry))
+            var result = try seedResult(run, registry: registry)
+            if run.mode == RunMode.train.rawValue {
+                result.recipe = RecipeSides.run(run, splits: try registry.splits(ofRun: run.id ?? 0), config: config?.config, configHash: config?.hash)
+            }
+            results.append(result)
         }
         results.sort { ($0.seed ?? 0) < ($1.seed ?? 0) }
         if RunMode(rawValue: newest.mode) == .eval, let first = results.first { return .evaluated(first) }

@@ -6,6 +6,7 @@ import ZooConfig
 import ZooIO
 import ZooPose
 import ZooRegistry
+import ZooReport
 import ZooRunner
 import ZooSTGCN
 
@@ -21,6 +22,9 @@ public enum Reproducer {
         public var batchSize: Int?
         /// Emulated GPUs of retrains (nil: each entry's published count).
         public var gpus: Int?
+        /// `--seeds auto`: seeds 0, 1, 2, ... until the 95% interval of the mean is narrow enough (``SeedStopping``);
+        /// nil runs ``seeds``.
+        public var seedRule: SeedRule?
 
         public init(dataRoot: URL, threads: Int) {
             self.dataRoot = dataRoot
@@ -45,10 +49,31 @@ public enum Reproducer {
         public var gpus: Int?
         /// Whether the verdict is a success (nil: nothing judged).
         public var passes: Bool?
+        /// `--seeds auto`: the rule in words, and the interval the seeds gave (n, mean, std, lower, upper in points).
+        public var seedRule: String?
+        public var interval: IntervalSummary?
+
+        public struct IntervalSummary: Encodable, Sendable {
+            public var n: Int
+            public var mean: Double
+            public var std: Double
+            public var lower: Double
+            public var upper: Double
+            public var halfWidth: Double
+
+            init(_ interval: ConfidenceInterval) {
+                (n, mean, std, lower, upper, halfWidth) = (interval.count, interval.mean, interval.std, interval.lower, interval.upper, interval.halfWidth)
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case n, mean, std, lower, upper
+                case halfWidth = "half_width"
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
-            case entry, mode, status, verdict, reason, fix, metrics, passes, gpus
-            case weightsSHA256 = "weights_sha256"
+            case entry, mode, status, verdict, reason, fix, metrics, passes, gpus, interval
+            case weightsSHA256 = "weights_sha256", seedRule = "seed_rule"
         }
 
         /// Ran and reproduced.
@@ -156,7 +181,7 @@ public enum Reproducer {
             }
         }
 
-        let seedList = options.seeds ?? [entry.reference?.seed ?? 0]
+        let seedList = options.seedRule.map { Array(0..<$0.maximum) } ?? options.seeds ?? [entry.reference?.seed ?? 0]
         let files: (train: URL, val: URL)
         let train: [PoseSample], val: [PoseSample]
         do {
@@ -180,7 +205,15 @@ public enum Reproducer {
         } catch {
             return .failed(entry, .train, "\(error)")
         }
-        for warning in DatasetFingerprint.warnings(splits) { log.info("\(entry.name): warning: \(warning)") }
+        let published = RecipeSides.published(entry, config: config)
+        let dataFiles = Dictionary(splits.map { ($0.split, $0.fileSHA256) }, uniquingKeysWith: { first, _ in first })
+        for warning in DatasetFingerprint.warnings(splits) + RecipeSides.dataWarnings(run: dataFiles, published: published.dataFiles) {
+            log.info("\(entry.name): warning: \(warning)")
+        }
+        // --seeds auto judges the entry's first published metric.
+        let metric = entry.scores.first.flatMap { MetricNames.measuredBy[$0.metric]?.first } ?? "top1_acc"
+        var scores: [Double] = []
+        var interval: ConfidenceInterval?
         let recipe = PublishedRecipe.resolve(entry: entry, config: config)
         let gpuCount = options.gpus ?? recipe.defaultGPUs
         log.info("\(entry.name): retraining on \(gpuCount) emulated GPU(s) x \(config.data.videosPerGPU)\(options.gpus == nil ? " (the published recipe)" : "")")
@@ -192,7 +225,9 @@ public enum Reproducer {
             } catch {
                 return .failed(entry, .train, "seed \(seed): \(error)")
             }
-            let recorder = try recorder(seed: seed, workDir: work.path)
+            var recorder = try recorder(seed: seed, workDir: work.path)
+            recorder.run?.seedRuleHalfWidth = options.seedRule?.halfWidth
+            recorder.run?.seedRuleMaximum = options.seedRule?.maximum
             do {
                 // startFresh clears the work dir under its lock: a second reproduce of this entry fails instead of deleting it.
                 var setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: options.threads,
@@ -207,9 +242,34 @@ public enum Reproducer {
                 recorder.fail(error)
                 return .failed(entry, .train, "seed \(seed): \(error)")
             }
+            guard let rule = options.seedRule else { continue }
+            guard let value = lastMetrics[metric] else {
+                return .failed(entry, .train, "seed \(seed): the run gave no \(metric), which --seeds auto judges")
+            }
+            scores.append(value * 100)
+            let decision = SeedStopping.decide(scores: scores, halfWidth: rule.halfWidth, maximum: rule.maximum)
+            switch decision {
+            case .runAnother:
+                log.info("\(entry.name): seed \(seed): \(metric) \(String(format: "%.2f", value * 100))\(SeedStopping.interval(scores).map { "; \($0.text)" } ?? ""); another seed")
+                continue
+            case .stopNarrowEnough(let narrow):
+                interval = narrow
+                log.info("\(entry.name): \(narrow.text): at most ± \(String(format: "%.2f", rule.halfWidth)), stopping")
+            case .stopAtMaximum(let last):
+                interval = last
+                log.info("\(entry.name): \(rule.maximum) seeds ran\(last.map { "; \($0.text), wider than ± \(String(format: "%.2f", rule.halfWidth))" } ?? "")")
+            }
+            break
         }
-        let (verdictText, passes) = ReportBuilder.verdict(try ReportBuilder.entry(entry, registry: context.registry, batch: batch))
-        return Outcome(entry: entry.name, mode: .train, status: .ran, verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes, gpus: gpuCount, passes: passes)
+        let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch, config: (config, configHash))
+        let (verdictText, passes) = ReportBuilder.verdict(report)
+        var outcome = Outcome(entry: entry.name, mode: .train, status: .ran, verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes,
+                              gpus: gpuCount, passes: passes)
+        if let rule = options.seedRule {
+            outcome.seedRule = SeedStopping.rule(halfWidth: rule.halfWidth, maximum: rule.maximum)
+            outcome.interval = interval.map(Outcome.IntervalSummary.init)
+        }
+        return outcome
     }
 
     /// An MMAction2 1.x entry: evaluates its cached checkpoint on the config's test split (10-clip pred_score, AccMetric),

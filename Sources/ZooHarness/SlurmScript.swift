@@ -1,10 +1,11 @@
 // The sbatch script for a plan: one array task per plan task, readable and kept in the shared dir (`submit.sbatch`).
 //
 // Preemption and time limits: the array is `--requeue`, so Slurm requeues a preempted or node-failed task, and
-// `--signal=B:USR1@<grace>` warns the batch shell `grace` seconds before the time limit; the script then stops
-// skelzoo and requeues its own task (`scontrol requeue`). A requeued task runs `run-task` again, which resumes
-// from latest.pth. latest.pth is written at every epoch's end, so a requeue loses at most the epoch in progress,
-// and the resumed run gives the same bits as an uninterrupted one (the trainer's log is cut back to that epoch).
+// `--signal=B:USR1@<grace>` warns the batch shell `grace` seconds before the time limit; the script forwards USR1 to
+// skelzoo, which writes latest.pth at the next iteration boundary (mid-epoch: the step within the epoch and its running
+// sums) and exits, and the script requeues its own task (`scontrol requeue`). On preemption Slurm sends TERM to the
+// job's processes, which skelzoo treats the same way. A requeued task runs `run-task` again, which resumes from
+// latest.pth at that iteration with the same bits as an uninterrupted run (the trainer's log is cut back to it).
 import Foundation
 
 public struct SlurmOptions: Sendable, Equatable {
@@ -65,8 +66,8 @@ public enum SlurmScript {
             "# opens the registry; `skelzoo collect \(plan.sharedDir)` imports the results (run it where the registry lives).",
             "#",
             "# --requeue: a preempted or node-failed task is requeued by Slurm. --signal=B:USR1@\(options.signalGraceSeconds): \(options.signalGraceSeconds) s before",
-            "# the time limit this shell stops skelzoo and requeues the task. A requeued task resumes from latest.pth (written",
-            "# at every epoch's end, so at most the epoch in progress is redone) and gives the same bits.",
+            "# the time limit this shell passes USR1 to skelzoo, which writes latest.pth at the next iteration and exits, then",
+            "# requeues the task. A requeued task resumes from latest.pth at that iteration and gives the same bits.",
             "#SBATCH --job-name=\(options.jobName)",
             "#SBATCH --array=0-\(count - 1)\(options.parallelism.map { "%\($0)" } ?? "")",
             "#SBATCH --cpus-per-task=\(options.cpusPerTask)",
@@ -98,9 +99,9 @@ public enum SlurmScript {
             "requeued=0",
             "child=",
             "requeue() {",
-            "    echo \"skelzoo: time limit near; stopping task $TASK and requeueing it (it resumes from latest.pth)\"",
+            "    echo \"skelzoo: time limit near; stopping task $TASK at its next iteration and requeueing it (it resumes from latest.pth)\"",
             "    requeued=1",
-            "    if [ -n \"$child\" ]; then kill -TERM \"$child\" 2>/dev/null; wait \"$child\"; fi",
+            "    if [ -n \"$child\" ]; then kill -USR1 \"$child\" 2>/dev/null; wait \"$child\"; fi",
             "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"",
             "}",
             "trap requeue USR1",

@@ -149,9 +149,13 @@ public struct PlanTask: Codable, Sendable, Equatable {
     public var checkpoint: String?
     public var checkpointSHA256: String?
     public var batchSize: Int?
+    /// Retrains: emulated GPUs (the entry's published count unless `--gpus` said otherwise); nil in plans from before, 1.
+    public var gpus: Int?
 
     public init(index: Int, entry: String, mode: String, seed: Int?, configName: String, configText: String, workDir: URL,
-                trainAnnotations: URL?, valAnnotations: URL, checkpoint: URL? = nil, checkpointSHA256: String? = nil, batchSize: Int? = nil) {
+                trainAnnotations: URL?, valAnnotations: URL, checkpoint: URL? = nil, checkpointSHA256: String? = nil, batchSize: Int? = nil,
+                gpus: Int? = nil) {
+        self.gpus = gpus
         self.index = index
         self.entry = entry
         self.mode = mode
@@ -168,7 +172,7 @@ public struct PlanTask: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case index, entry, mode, seed, checkpoint
+        case index, entry, mode, seed, checkpoint, gpus
         case configName = "config_name", configText = "config_text", configHash = "config_hash", workDir = "work_dir"
         case trainAnnotations = "train_annotations", valAnnotations = "val_annotations"
         case checkpointSHA256 = "checkpoint_sha256", batchSize = "batch_size"

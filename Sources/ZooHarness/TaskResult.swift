@@ -20,6 +20,9 @@ public struct TaskResult: Codable, Sendable {
     public var threads: Int
     public var machine: MachineInfo
     public var wallSeconds: Double
+    /// Retrains: emulated GPUs and samples per GPU per step, as the trainer's result.json records them.
+    public var gpus: Int?
+    public var perGPUBatch: Int?
 
     public init(seed: UInt64?, metrics: [String: Double], weightsSHA256: String?, checkpointSHA256: String?, configHash: String,
                 history: [EpochSummary]?, threads: Int, machine: MachineInfo, wallSeconds: Double) {
@@ -35,8 +38,9 @@ public struct TaskResult: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case seed, metrics, history, threads, machine
+        case seed, metrics, history, threads, machine, gpus
         case weightsSHA256 = "weights_sha256", checkpointSHA256 = "checkpoint_sha256", configHash = "config_hash", wallSeconds = "wall_seconds"
+        case perGPUBatch = "per_gpu_batch"
     }
 
     /// The task's result if its work dir holds one for this task; nil when there is none yet.

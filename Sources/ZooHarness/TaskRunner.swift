@@ -3,7 +3,8 @@
 // opens the registry (SQLite must not be shared over a network file system; `collect` imports the results).
 //
 // A task run again (a Slurm requeue after preemption, a time limit or a node failure) resumes from the work dir's
-// latest.pth, which the trainer writes at every epoch's end; resumed training gives the same bits. A task whose
+// latest.pth, which the trainer writes at every epoch's end and, when signalled (USR1 from the batch script before the
+// time limit, TERM on preemption), at the next iteration boundary; resumed training gives the same bits. A task whose
 // result.json is already there and matches is not run again.
 import Foundation
 import ZooConfig
@@ -26,11 +27,13 @@ public enum TaskRunner {
     /// - Parameters:
     ///   - threads: worker threads (default: the plan's); results do not depend on it.
     ///   - environment: where Slurm's variables are read from (SLURM_ARRAY_JOB_ID, SLURM_JOB_ID, SLURMD_NODENAME, SLURM_RESTART_COUNT).
+    ///   - stopOnSignals: install SIGUSR1/SIGTERM handlers (``StopSignals``) so that a signalled retrain writes latest.pth at
+    ///     its next iteration boundary and stops; run again, it resumes there with the same bits (`run-task` on Slurm).
     ///   - train: runs the trainer (the CLI passes one that prints progress).
     /// - Throws: ``HarnessError`` for a bad plan, index or missing prepared file; the trainer's ``RunnerError``s. A failure
     ///   after the task started is also written to its `task.json`.
     public static func run(plan planURL: URL, index: Int, threads: Int? = nil, codeVersion: String,
-                           environment: [String: String] = ProcessInfo.processInfo.environment,
+                           environment: [String: String] = ProcessInfo.processInfo.environment, stopOnSignals: Bool = false,
                            train: (TrainingSetup, [PoseSample], [PoseSample]) throws -> TrainingResult = { setup, train, val in
                                try Trainer(setup, train: train, val: val).run()
                            }) throws -> Outcome {
@@ -63,7 +66,7 @@ public enum TaskRunner {
         try attempt.write(for: task)
         do {
             let result = task.mode == RunMode.eval.rawValue ? try evaluate(task, config: config, threads: threads ?? plan.threads)
-                : try retrain(task, config: config, threads: threads ?? plan.threads, train: train)
+                : try retrain(task, config: config, threads: threads ?? plan.threads, stop: stopOnSignals ? installedStopSignals() : nil, train: train)
             attempt.status = .succeeded
             attempt.finishedAt = Date()
             try attempt.write(for: task)
@@ -77,18 +80,28 @@ public enum TaskRunner {
         }
     }
 
-    static func retrain(_ task: PlanTask, config: ExperimentConfig, threads: Int,
+    /// The process-wide stop request, with its signal handlers installed.
+    static func installedStopSignals() -> StopRequest {
+        StopSignals.install()
+        return StopSignals.request
+    }
+
+    static func retrain(_ task: PlanTask, config: ExperimentConfig, threads: Int, stop: StopRequest? = nil,
                         train: (TrainingSetup, [PoseSample], [PoseSample]) throws -> TrainingResult) throws -> TaskResult {
         guard let trainPath = task.trainAnnotations, let seed = task.seed else { preconditionFailure("TaskPlan.load checks train tasks") }
         let trainSamples = try AnnotationFile.load(URL(fileURLWithPath: trainPath)).samples
         let valSamples = try AnnotationFile.load(URL(fileURLWithPath: task.valAnnotations)).samples
         // resume: a requeued task continues from latest.pth; a first attempt starts fresh (no latest.pth yet).
-        let setup = TrainingSetup(config: config, configHash: task.configHash, configName: task.configName, seed: UInt64(seed), threads: threads,
-                                  workDirectory: task.workURL, resume: true, trainSource: trainPath, valSource: task.valAnnotations)
+        var setup = TrainingSetup(config: config, configHash: task.configHash, configName: task.configName, seed: UInt64(seed), threads: threads,
+                                  workDirectory: task.workURL, resume: true, trainSource: trainPath, valSource: task.valAnnotations,
+                                  gpus: task.gpus ?? 1)
+        setup.stopRequest = stop
         let result = try train(setup, trainSamples, valSamples)
-        return TaskResult(seed: result.seed, metrics: result.metrics, weightsSHA256: result.weightsSHA256, checkpointSHA256: nil,
-                          configHash: result.configHash, history: result.history, threads: result.threads, machine: result.machine,
-                          wallSeconds: result.wallSeconds)
+        var taskResult = TaskResult(seed: result.seed, metrics: result.metrics, weightsSHA256: result.weightsSHA256, checkpointSHA256: nil,
+                                    configHash: result.configHash, history: result.history, threads: result.threads, machine: result.machine,
+                                    wallSeconds: result.wallSeconds)
+        (taskResult.gpus, taskResult.perGPUBatch) = (result.gpus, result.perGPUBatch)
+        return taskResult
     }
 
     static func evaluate(_ task: PlanTask, config: ExperimentConfig, threads: Int) throws -> TaskResult {

@@ -146,6 +146,10 @@ public struct Run: Codable, Sendable, FetchableRecord, MutablePersistableRecord 
     public var arrayTaskId: Int?
     public var node: String?
     public var slurmState: String?
+    /// Retrains of `reproduce --seeds auto`: the 95% interval's target half-width (points) and the most seeds; the
+    /// batch's verdict is made against the interval of the mean.
+    public var seedRuleHalfWidth: Double?
+    public var seedRuleMaximum: Int?
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)

@@ -240,6 +240,14 @@ public struct Registry: Sendable {
             }
             try db.execute(sql: "CREATE UNIQUE INDEX run_batch_arrayTaskId ON run(batch, arrayTaskId) WHERE arrayTaskId IS NOT NULL")
         }
+        migrator.registerMigration("v8-run-seed-rule") { db in
+            // `reproduce --seeds auto --ci H --max-seeds M`: the rule the batch's seeds ran under (its verdict is made
+            // against the 95% interval of the mean). Runs from before ran a fixed seed list.
+            try db.alter(table: "run") { t in
+                t.add(column: "seedRuleHalfWidth", .double)
+                t.add(column: "seedRuleMaximum", .integer)
+            }
+        }
         return migrator
     }
 

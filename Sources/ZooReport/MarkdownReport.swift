@@ -53,8 +53,8 @@ public enum MarkdownReport {
     static func table(_ collection: ReportCollection, chartName: String) -> (String, [(String, String)]) {
         var files: [(String, String)] = []
         var main = "\n### \(collection.name)\n\n"
-        main += "| Entry | Metric | Published | Measured | Δ | Verdict | Details |\n"
-        main += "|---|---|---|---|---|---|---|\n"
+        main += "| Entry | Metric | Published | Measured | Δ | Verdict | Recipe vs published | Details |\n"
+        main += "|---|---|---|---|---|---|---|---|\n"
         var footnotes: [String] = []
         // Footnote labels are unique in the page: a collection shown in both parts labels them after its chart.
         let label = chartName.dropLast(".svg".count).lowercased()
@@ -68,7 +68,7 @@ public enum MarkdownReport {
                 }
                 published += " (\(score.source))"
                 let row = cells(entry, score)
-                main += "| \(entry.name) | \(score.metric) | \(published) | \(row.measured) | \(row.delta) | \(row.verdict) | [runs](runs/\(entry.name).md) |\n"
+                main += "| \(entry.name) | \(score.metric) | \(published) | \(row.measured) | \(row.delta) | \(row.verdict) | \(recipeCell(entry)) | [runs](runs/\(entry.name).md) |\n"
                 if let value = Double(score.value) {
                     chart.append(("\(entry.name) · \(score.metric)", value, row.mean))
                 }
@@ -79,6 +79,9 @@ public enum MarkdownReport {
             }
         }
         main += "\n" + Verdict.rules + "\n"
+        for rule in Set(collection.entries.compactMap { $0.seedRule.map { SeedStopping.rule(halfWidth: $0.halfWidth, maximum: $0.maximum) } }).sorted() {
+            main += "\nRetrains with `--seeds auto`: \(rule).\n"
+        }
         for (index, footnote) in footnotes.enumerated() {
             main += "\n[^\(label)-\(index + 1)]: \(footnote)\n"
         }
@@ -122,8 +125,12 @@ public enum MarkdownReport {
             let (mean, std) = Verdict.statistics(values)
             cells.mean = mean
             cells.measured = String(format: "%.2f ± %.2f (n=%d)", mean, std, values.count)
+            if entry.seedRule != nil, let interval = SeedStopping.interval(values) {
+                cells.measured += String(format: "; 95%% CI [%.2f, %.2f]", interval.lower, interval.upper)
+            }
             cells.delta = String(format: "%+.2f", mean - published)
-            let scoreVerdict = Verdict.retrain(measured: values, published: published)
+            let scoreVerdict = entry.seedRule.map { Verdict.retrain(measured: values, published: published, rule: $0) }
+                ?? Verdict.retrain(measured: values, published: published)
             if let reference = entry.reference, case let bits = Verdict.bits(seeds, reference: reference), bits != .none {
                 cells.verdict = bits == .reproducesBitForBit ? bits.text : "\(bits.text); scores \(scoreVerdict == .reproduces ? "reproduce" : "differ")"
                 cells.passes = bits.passes
@@ -131,8 +138,19 @@ public enum MarkdownReport {
                 cells.verdict = scoreVerdict.text
                 cells.passes = scoreVerdict.passes
             }
+            // A retrain that does not reproduce says first how its recipe differed from the published run's.
+            if cells.passes == false, let differences = entry.recipeComparison?.differences, !differences.isEmpty {
+                cells.verdict = "recipe differs: \(differences.joined(separator: "; ")) → \(cells.verdict)"
+            }
         }
         return cells
+    }
+
+    /// The main table's recipe cell: for a retrain, whether its recipe is the published one.
+    static func recipeCell(_ entry: ReportEntry) -> String {
+        guard let comparison = entry.recipeComparison else { return "-" }
+        let count = comparison.differences.count
+        return count == 0 ? "as published" : "\(count) difference\(count == 1 ? "" : "s")"
     }
 
     static func details(_ entry: ReportEntry) -> String {
@@ -153,7 +171,17 @@ public enum MarkdownReport {
         case .evaluated(let result):
             text += "Evaluation of the released checkpoint.\n\n" + runTable([result])
         case .retrained(let seeds):
-            text += "Retrained from scratch, \(seeds.count) seed(s).\n\n" + runTable(seeds)
+            text += "Retrained from scratch, \(seeds.count) seed(s).\n\n"
+            if let rule = entry.seedRule {
+                text += "Seeds: \(SeedStopping.rule(halfWidth: rule.halfWidth, maximum: rule.maximum)).\n\n"
+            }
+            if let comparison = entry.recipeComparison {
+                text += "## Recipe: this run against the published run\n\n\(comparison.summary)\n\n\(comparison.table)\n"
+            }
+            if !entry.publishedLog.isEmpty {
+                text += "The published run's training log (a local copy) states:\n\n```\n\(entry.publishedLog.joined(separator: "\n"))\n```\n\n"
+            }
+            text += runTable(seeds)
             if seeds.contains(where: { !$0.curve.isEmpty }) { text += "\n![training curves](\(entry.name)-curves.svg)\n" }
         }
         return text

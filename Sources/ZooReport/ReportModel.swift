@@ -40,10 +40,13 @@ public struct SeedResult: Sendable, Equatable {
     public var runID: Int64
     /// Provenance lines for the details page (code version, date, config hash, machine, ...).
     public var provenance: [(String, String)]
+    /// The recipe this run followed (retrains), compared with the entry's ``ReportEntry/publishedRecipe``.
+    public var recipe: RecipeSide?
 
     public init(seed: Int?, metrics: [String: Double], weightsSHA256: String?, curve: [(epoch: Int, loss: Double, valTop1: Double?)],
-                runID: Int64, provenance: [(String, String)], arithmetic: String? = nil) {
+                runID: Int64, provenance: [(String, String)], arithmetic: String? = nil, recipe: RecipeSide? = nil) {
         self.seed = seed
+        self.recipe = recipe
         self.arithmetic = arithmetic
         self.metrics = metrics
         self.weightsSHA256 = weightsSHA256
@@ -77,15 +80,42 @@ public struct ReportEntry: Sendable {
     public var reference: ReferenceBits?
     /// Whose numbers the published scores are; the report keeps the two kinds apart.
     public var publishedBy: PublishedBy
+    /// The published run's recipe, which every retrain is compared with.
+    public var publishedRecipe: RecipeSide?
+    /// The seed rule of the retrains (`reproduce --seeds auto`); nil for a fixed seed list.
+    public var seedRule: SeedRule?
+    /// What the published run's training log states, where a copy is on this machine (lines for the details page).
+    public var publishedLog: [String] = []
 
     /// - Parameter publishedBy: nil: SkelZoo's own reference run when the zoo records one (``reference``; the demo zoo's
     ///   published scores are that run's), else others'.
-    public init(name: String, scores: [ReportScore], state: EntryState, reference: ReferenceBits? = nil, publishedBy: PublishedBy? = nil) {
+    public init(name: String, scores: [ReportScore], state: EntryState, reference: ReferenceBits? = nil, publishedBy: PublishedBy? = nil,
+                publishedRecipe: RecipeSide? = nil, seedRule: SeedRule? = nil) {
         self.name = name
         self.scores = scores
         self.state = state
         self.reference = reference
         self.publishedBy = publishedBy ?? (reference == nil ? .others : .skelzooReferenceRun)
+        self.publishedRecipe = publishedRecipe
+        self.seedRule = seedRule
+    }
+
+    /// The first seed's recipe against the published one (the seeds of one reproduce share their recipe).
+    public var recipeComparison: RecipeComparison? {
+        guard case .retrained(let seeds) = state, let run = seeds.first?.recipe, let publishedRecipe else { return nil }
+        return RecipeComparison(run: run, published: publishedRecipe)
+    }
+}
+
+/// `reproduce --seeds auto --ci H --max-seeds M`: the retrain's verdict is made against the 95% interval of the mean.
+public struct SeedRule: Sendable, Equatable {
+    /// The interval's target half-width, in points.
+    public var halfWidth: Double
+    public var maximum: Int
+
+    public init(halfWidth: Double, maximum: Int) {
+        self.halfWidth = halfWidth
+        self.maximum = maximum
     }
 }
 

@@ -54,6 +54,13 @@ public enum Verdict: Sendable, Equatable {
         return abs(published - mean) <= margin + 1e-9 ? .reproduces : .differs
     }
 
+    /// A retrain under ``SeedRule``: reproduces when the published value lies inside the 95% interval of the mean.
+    /// One seed has no interval and is judged by the single-seed tolerance.
+    public static func retrain(measured: [Double], published: Double, rule: SeedRule) -> Verdict {
+        guard let interval = SeedStopping.interval(measured) else { return retrain(measured: measured, published: published) }
+        return interval.contains(published) ? .reproduces : .differs
+    }
+
     /// Bit-for-bit against a reference: the run with the reference's seed, in the reference's arithmetic,
     /// must have its hash. `.none` when no run used the reference seed.
     public static func bits(_ seeds: [SeedResult], reference: ReferenceBits) -> Verdict {

@@ -17,6 +17,20 @@ public struct TrainingPosition: Sendable, Equatable, Codable {
     public var configHash: String
     /// The arithmetic that wrote it (``Arithmetic/label``); nil in checkpoints from before it was recorded.
     public var arithmetic: String? = Arithmetic.label
+    /// Iterations done within the epoch in progress (0 at an epoch's end): a checkpoint written mid-epoch, when the
+    /// run was asked to stop (see ``StopRequest``), resumes at this step of the epoch's sampler order.
+    public var stepInEpoch: Int = 0
+    /// The epoch in progress's running sums of the logged loss and training top-1 (its summary is their mean).
+    public var epochLossSum: Double = 0
+    public var epochTop1Sum: Double = 0
+
+    public init(epoch: Int, iteration: Int, seed: UInt64, configHash: String, arithmetic: String? = Arithmetic.label) {
+        self.epoch = epoch
+        self.iteration = iteration
+        self.seed = seed
+        self.configHash = configHash
+        self.arithmetic = arithmetic
+    }
 }
 
 /// What a runner checkpoint holds beyond the model and optimizer: the position and the data-parallel layout.
@@ -93,6 +107,11 @@ public enum CheckpointIO {
     /// bits. MMAction2 ignores unknown meta keys, and torch.load(weights_only=True) reads plain tensors anywhere.
     public static let dataParallelKey = "skelzoo_data_parallel"
 
+    /// The `meta` key of a checkpoint written mid-epoch: `{step, loss_sum, top1_sum}`, the iterations done in the epoch
+    /// in progress (`epoch` counts completed epochs) and its running sums of the logged loss and top-1. Absent in a
+    /// checkpoint written at an epoch's end (and in every checkpoint from before mid-epoch checkpoints), meaning step 0.
+    public static let midEpochKey = "skelzoo_mid_epoch"
+
     /// The checkpoint bytes for a model, its optimizer state and position.
     /// - Parameters:
     ///   - provenance: mmcv's `config`, `time`, `env_info` and `hook_msgs` (see ``CheckpointProvenance``); nil leaves them out.
@@ -140,6 +159,11 @@ public enum CheckpointIO {
         if let provenance {
             metaEntries += [("config", .string(provenance.config)), ("time", .string(provenance.time)),
                             ("env_info", .string(provenance.environment)), ("hook_msgs", .dict([]))]
+        }
+        // Only a mid-epoch checkpoint carries the epoch in progress, so end-of-epoch checkpoints keep their old contents.
+        if position.stepInEpoch > 0 {
+            metaEntries.append((midEpochKey, .dict([("step", .int(position.stepInEpoch)), ("loss_sum", .float(position.epochLossSum)),
+                                                    ("top1_sum", .float(position.epochTop1Sum))])))
         }
         if let (parallel, perGPUBatch) = dataParallel {
             var ranks: [PickleOutput] = []
@@ -206,8 +230,17 @@ public enum CheckpointIO {
             }
             optimizer.buffers = buffers.count == paths.count ? buffers : nil
         }
-        let position = TrainingPosition(epoch: epoch, iteration: iteration, seed: UInt64(truncatingIfNeeded: seed), configHash: hash,
+        var position = TrainingPosition(epoch: epoch, iteration: iteration, seed: UInt64(truncatingIfNeeded: seed), configHash: hash,
                                         arithmetic: meta["skelzoo_arithmetic"]?.string)
+        if let midEpoch = meta[midEpochKey] {
+            guard let fields = midEpoch.dictionary, let step = fields["step"]?.int, step >= 1, step <= iteration,
+                  let lossSum = fields["loss_sum"]?.double, let top1Sum = fields["top1_sum"]?.double else {
+                throw RunnerError("\(url.path): meta '\(midEpochKey)' is malformed (step >= 1 and at most iter, loss_sum and top1_sum floats expected)")
+            }
+            position.stepInEpoch = step
+            position.epochLossSum = lossSum
+            position.epochTop1Sum = top1Sum
+        }
         guard let layoutValue = meta[dataParallelKey] else {
             return RestoredRun(position: position, gpus: 1, perGPUBatch: nil, otherRankBuffers: [])
         }

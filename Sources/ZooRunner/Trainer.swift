@@ -44,6 +44,9 @@ public struct TrainingSetup: Sendable {
     /// The `time` a checkpoint's meta records (see ``CheckpointProvenance``); nil: when it is written, as mmcv does. A fixed
     /// date makes the checkpoints' bytes a function of the run alone (tests compare them across thread counts and resumes).
     public var checkpointTime: Date?
+    /// When set (by a signal, see ``StopSignals``), the run writes latest.pth at the next iteration boundary and stops
+    /// with ``RunnerError/Code/stopped``; resumed, it gives the bits of an uninterrupted run.
+    public var stopRequest: StopRequest?
 
     public init(config: ExperimentConfig, configHash: String, configName: String, seed: UInt64, threads: Int,
                 workDirectory: URL, resume: Bool = false, loadFrom: URL? = nil, validate: Bool = true, startFresh: Bool = false,
@@ -195,7 +198,7 @@ public final class Trainer {
                                   hint: "resume with --gpus \(writtenGPUs)\(writtenBatch != config.data.videosPerGPU ? " --total-batch \(writtenGPUs * writtenBatch)" : ""), or use a new --work-dir")
             }
             parallel = DataParallel(ranks: gpus, otherRankBuffers: restored.otherRankBuffers)
-            history = try truncateLog(toEpoch: position.epoch)
+            history = try truncateLog(toEpoch: position.epoch, iteration: position.iteration)
             events(.resumed(epoch: position.epoch, iteration: position.iteration))
         } else {
             if hasLatest {
@@ -219,7 +222,17 @@ public final class Trainer {
             let order = CounterRNG(seed: setup.seed, stream: Streams.shuffle).substream(UInt64(epoch)).permutation(epochLength)
             let sampler = DistributedSampler(order: order, ranks: gpus, batchSize: batchSize)
             var lossSum = 0.0, top1Sum = 0.0
-            for step in 0..<iterationsPerEpoch {
+            // A checkpoint written mid-epoch resumes at its step, with the epoch's running sums.
+            let firstStep = position.stepInEpoch
+            if firstStep > 0 {
+                guard firstStep < iterationsPerEpoch else {
+                    throw RunnerError("\(latest.path) stopped at step \(firstStep) of epoch \(epoch + 1), which has \(iterationsPerEpoch) steps with this data",
+                                      hint: "resume with the data it was trained on, or use a new --work-dir")
+                }
+                (lossSum, top1Sum) = (position.epochLossSum, position.epochTop1Sum)
+                (position.stepInEpoch, position.epochLossSum, position.epochTop1Sum) = (0, 0, 0)
+            }
+            for step in firstStep..<iterationsPerEpoch {
                 var batches: [(input: Tensor, labels: [Int])] = []
                 for rank in 0..<gpus {
                     let indices = sampler.batch(rank: rank, step: step).map { $0 % train.count }
@@ -247,6 +260,16 @@ public final class Trainer {
                 try log.append(line)
                 events(.iteration(epoch: epoch + 1, iteration: step + 1, ofEpoch: iterationsPerEpoch, epochLength: epochLength,
                                   loss: lossValue, learningRate: lr))
+                if setup.stopRequest?.isRequested == true && step + 1 < iterationsPerEpoch {
+                    var stopped = position
+                    (stopped.stepInEpoch, stopped.epochLossSum, stopped.epochTop1Sum) = (step + 1, lossSum, top1Sum)
+                    try log.flush()
+                    try AtomicFile.write(Data(CheckpointIO.encode(model: model, optimizer: optimizer, hyperparameters: config.optimizer, learningRate: lr,
+                                                                  position: stopped, configName: setup.configName,
+                                                                  dataParallel: recordsLayout ? (parallel, batchSize) : nil)), to: latest)
+                    events(.checkpointWritten(latest))
+                    throw stoppedError(iteration: position.iteration, epoch: epoch + 1, step: step + 1, of: iterationsPerEpoch)
+                }
             }
             position.epoch += 1
             var summary = EpochSummary(epoch: position.epoch, learningRate: lr, loss: lossSum / Double(iterationsPerEpoch),
@@ -280,6 +303,9 @@ public final class Trainer {
             }
             try AtomicFile.write(bytes, to: latest)
             events(.epochFinished(summary))
+            if setup.stopRequest?.isRequested == true && position.epoch < config.totalEpochs {
+                throw stoppedError(iteration: position.iteration, epoch: position.epoch, step: iterationsPerEpoch, of: iterationsPerEpoch)
+            }
         }
 
         let metrics = history.last(where: { $0.validation != nil })?.validation ?? [:]
@@ -306,8 +332,15 @@ public final class Trainer {
         return (0..<logits.shape[0]).map { Array(logits.storage[$0 * classes..<($0 + 1) * classes]) }
     }
 
-    /// Drops log lines past the resumed epoch (they will be written again, bit for bit) and returns the epoch summaries kept.
-    func truncateLog(toEpoch epoch: Int) throws -> [EpochSummary] {
+    func stoppedError(iteration: Int, epoch: Int, step: Int, of steps: Int) -> RunnerError {
+        RunnerError("stopped on request after iteration \(iteration) (epoch \(epoch), step \(step) of \(steps)); \(latest.path) holds the run",
+                    hint: "run it again with resume to continue with the same bits", code: .stopped)
+    }
+
+    /// Drops log lines past the resumed position (they will be written again, bit for bit) and returns the epoch
+    /// summaries kept: every line of the completed `epoch`s, and the training lines of the epoch in progress up to
+    /// `iteration` (a mid-epoch checkpoint).
+    func truncateLog(toEpoch epoch: Int, iteration: Int) throws -> [EpochSummary] {
         guard FileManager.default.fileExists(atPath: logURL.path) else { return [] }
         let text: String
         do { text = try String(contentsOf: logURL, encoding: .utf8) } catch {
@@ -319,7 +352,9 @@ public final class Trainer {
         var validation: [Int: [String: Double]] = [:]
         for line in text.split(separator: "\n") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let lineEpoch = object["epoch"] as? Int, lineEpoch <= epoch else { continue }
+                  let lineEpoch = object["epoch"] as? Int else { continue }
+            let inProgress = lineEpoch == epoch + 1 && object["mode"] as? String == "train" && (object["iter"] as? Int ?? Int.max) <= iteration
+            guard lineEpoch <= epoch || inProgress else { continue }
             kept.append(String(line))
             if object["mode"] as? String == "val" {
                 validation[lineEpoch] = object.compactMapValues { $0 as? Double }.filter { !["epoch", "iter"].contains($0.key) }

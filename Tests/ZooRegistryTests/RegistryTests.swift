@@ -132,6 +132,6 @@ import ZooTestSupport
         #expect(try registry.runs(for: "old").count == 1)
         let reopened = try Registry.open(home: home)
         #expect(try reopened.entries().count == (try ZooSources.load(overrides: []).parse()).flatMap(\.entries).count)
-        #expect(try reopened.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") } == ["v1", "v2-run-process", "v3-data-file", "v4-run-arithmetic", "v5-run-gpus", "v6-run-split", "v7-run-executor"])
+        #expect(try reopened.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") } == ["v1", "v2-run-process", "v3-data-file", "v4-run-arithmetic", "v5-run-gpus", "v6-run-split", "v7-run-executor", "v8-run-seed-rule"])
     }
 }

@@ -38,7 +38,22 @@ import FoundationXML
                     state: .failed("the process died during the run (killed or crashed); run #7 never finished")),
         ReportEntry(name: "never", scores: [ReportScore(metric: "Top 1 Accuracy", value: "50.00", source: "zoo")],
                     state: .notRun("never run here; `skelzoo reproduce never`")),
+        // --seeds auto: judged against the 95% interval [39.85, 41.15] of four seeds, recipe as published.
+        ReportEntry(name: "retrain_auto", scores: [ReportScore(metric: "Top 1 Accuracy", value: "40.31", source: "zoo")],
+                    state: .retrained([0.40, 0.41, 0.405, 0.405].enumerated().map { withRecipe(seed($0.offset, top1: $0.element), gpus: 2) }),
+                    publishedRecipe: twoBySixteen, seedRule: SeedRule(halfWidth: 0.5, maximum: 10)),
+        // One GPU against the published two: the verdict says so first.
+        ReportEntry(name: "retrain_1gpu", scores: [ReportScore(metric: "Top 1 Accuracy", value: "86.91", source: "zoo")],
+                    state: .retrained([withRecipe(seed(0, top1: 0.8560), gpus: 1)]), publishedRecipe: twoBySixteen),
     ])
+
+    static let twoBySixteen = RecipeSide(gpus: 2, perGPUBatch: 16, epochs: 80, repeatTimes: 1, precision: "fp32", testClips: 1)
+
+    static func withRecipe(_ result: SeedResult, gpus: Int) -> SeedResult {
+        var result = result
+        result.recipe = RecipeSide(gpus: gpus, perGPUBatch: 16, epochs: 80, repeatTimes: 1, precision: "fp32", testClips: 1)
+        return result
+    }
 
     @Test func markdownMatchesTheGoldenFile() throws {
         let files = MarkdownReport.render([Self.collection], generatedFrom: "a hand-filled registry")

@@ -50,8 +50,34 @@ extension SkelZoo {
             var state: String?
         }
 
+        /// What one collect found, as `--json` prints it.
+        struct Output: Encodable {
+            var tasks: [Line]
+            var entries: [Collector.EntryVerdict]
+            var notFinished: Int
+            var recorded: Int
+            var alreadyCollected: Int
+            /// Something was recorded failed or an entry did not reproduce.
+            var failed: Bool
+        }
+
         /// Collects and prints what it did and each entry's verdict; returns whether something failed or did not reproduce.
         static func collectAndPrint(plan: TaskPlan, context: ZooContext, commands: SlurmCommands?, json: Bool) throws -> Bool {
+            let output = try collect(plan: plan, context: context, commands: commands)
+            if json {
+                try Console.output(try Console.json(output))
+            } else {
+                for line in output.tasks {
+                    try Console.output("task \(line.index) \(line.entry) \(line.mode)\(line.seed.map { " seed \($0)" } ?? ""): \(line.outcome)\(line.state.map { " (\($0))" } ?? "")")
+                }
+                for verdict in output.entries { try Console.output("\(verdict.entry): \(verdict.verdict)") }
+                try Console.output("summary: \(output.recorded) recorded, \(output.alreadyCollected) already collected, \(output.notFinished) not finished"
+                                   + (output.notFinished > 0 ? "; collect again later" : ""))
+            }
+            return output.failed
+        }
+
+        static func collect(plan: TaskPlan, context: ZooContext, commands: SlurmCommands?) throws -> Output {
             let submission = try Submission.load(in: plan.sharedURL)
             var live: [Int: SlurmTaskState] = [:], final: [Int: SlurmTaskState] = [:]
             if let commands, let submission {
@@ -77,18 +103,8 @@ extension SkelZoo {
             }
             let verdicts = try Collector.verdicts(plan: plan, context: context)
             if verdicts.contains(where: { $0.passes == false }) { failed = true }
-            if json {
-                struct Output: Encodable { var tasks: [Line]; var entries: [Collector.EntryVerdict]; var notFinished: Int }
-                try Console.output(try Console.json(Output(tasks: lines, entries: verdicts, notFinished: summary.notFinished)))
-            } else {
-                for line in lines {
-                    try Console.output("task \(line.index) \(line.entry) \(line.mode)\(line.seed.map { " seed \($0)" } ?? ""): \(line.outcome)\(line.state.map { " (\($0))" } ?? "")")
-                }
-                for verdict in verdicts { try Console.output("\(verdict.entry): \(verdict.verdict)") }
-                try Console.output("summary: \(summary.recorded) recorded, \(summary.count { $0 == .alreadyCollected }) already collected, \(summary.notFinished) not finished"
-                                   + (summary.notFinished > 0 ? "; collect again later" : ""))
-            }
-            return failed
+            return Output(tasks: lines, entries: verdicts, notFinished: summary.notFinished, recorded: summary.recorded,
+                          alreadyCollected: summary.count { $0 == .alreadyCollected }, failed: failed)
         }
     }
 }

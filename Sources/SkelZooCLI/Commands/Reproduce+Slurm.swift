@@ -86,6 +86,41 @@ struct SlurmExecutorOptions: ParsableArguments {
     }
 }
 
+/// `reproduce --executor slurm --json`: one JSON object on stdout (progress stays on stderr).
+struct SlurmReproduceOutput: Encodable {
+    struct Task: Encodable {
+        var index: Int
+        var label: String
+        var workDir: String
+
+        enum CodingKeys: String, CodingKey {
+            case index, label
+            case workDir = "work_dir"
+        }
+    }
+    struct Skip: Encodable {
+        var entry: String
+        var reason: String
+        var fix: String?
+    }
+    var batch: String
+    var plan: String?
+    var script: String?
+    var tasks: [Task] = []
+    var skipped: [Skip] = []
+    /// Submitted: the array's job id (nil for --dry-run or when every entry was skipped).
+    var jobId: String?
+    var watch: String?
+    var collect: String?
+    /// With --wait: what collect found once the array finished.
+    var collected: SkelZoo.Collect.Output?
+
+    enum CodingKeys: String, CodingKey {
+        case batch, plan, script, tasks, skipped, watch, collect, collected
+        case jobId = "job_id"
+    }
+}
+
 extension SkelZoo.Reproduce {
     func runOnSlurm() throws {
         var failedAny = false
@@ -93,12 +128,16 @@ extension SkelZoo.Reproduce {
             try global.applyArithmetic()
             let context = try global.context()
             let batch = UUID().uuidString
+            var output = SlurmReproduceOutput(batch: batch)
+            // Text lines, or (--json) nothing until the one object at the end.
+            func say(_ text: String) throws { if !json { try Console.output(text) } }
+            func finish() throws { if json { try Console.output(try Console.json(output)) } }
             var requests: [PlanBuilder.Request] = []
             for entry in try context.chosenEntries(entries) {
                 let (text, origin) = try context.sources.configText(for: entry)
                 let resolvedMode = (ModeChoice(rawValue: mode) ?? .auto).resolve(for: entry)
                 let seedList = seeds.flatMap(parsedSeeds) ?? [entry.reference?.seed ?? 0]
-                requests.append(.init(entry: entry, mode: resolvedMode, configText: text, configOrigin: origin, seeds: seedList, batchSize: batchSize))
+                requests.append(.init(entry: entry, mode: resolvedMode, configText: text, configOrigin: origin, seeds: seedList, batchSize: batchSize, gpus: gpus))
             }
             let shared = slurm.sharedURL
             let environment = ProcessInfo.processInfo.environment
@@ -110,11 +149,12 @@ extension SkelZoo.Reproduce {
             for skip in skipped {
                 try RunRecorder.recordSkip(context.registry, entry: skip.entry, mode: skip.mode, batch: batch,
                                            reason: skip.reason, fix: skip.fix, configHash: skip.configHash, executor: "slurm")
-                try Console.output("\(skip.entry): skipped — \(skip.reason)\(skip.fix.map { " (fix: \($0))" } ?? "")")
+                output.skipped.append(.init(entry: skip.entry, reason: skip.reason, fix: skip.fix))
+                try say("\(skip.entry): skipped — \(skip.reason)\(skip.fix.map { " (fix: \($0))" } ?? "")")
             }
             guard !plan.tasks.isEmpty else {
-                try Console.output("nothing to submit: every entry was skipped")
-                return
+                try say("nothing to submit: every entry was skipped")
+                return try finish()
             }
             let planURL = TaskPlan.url(in: shared)
             try plan.write(to: planURL)
@@ -123,24 +163,38 @@ extension SkelZoo.Reproduce {
             let script = SlurmScript.render(plan: plan, planURL: planURL, options: slurm.options, executable: try slurm.executable())
             try AtomicFile.write(Data(script.utf8), to: scriptURL)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: scriptURL.path)
-            try Console.output("plan: \(plan.tasks.count) tasks in \(planURL.path)")
-            for task in plan.tasks { try Console.output("  \(task.index): \(task.label) -> \(task.workDir)") }
-            try Console.output("script: \(scriptURL.path)")
+            output.plan = planURL.path
+            output.script = scriptURL.path
+            output.tasks = plan.tasks.map { .init(index: $0.index, label: $0.label, workDir: $0.workDir) }
+            let collectCommand = "skelzoo collect \(shared.path)\(global.home.map { " --home \($0)" } ?? "")"
+            output.collect = collectCommand
+            try say("plan: \(plan.tasks.count) tasks in \(planURL.path)")
+            for task in plan.tasks { try say("  \(task.index): \(task.label) -> \(task.workDir)") }
+            try say("script: \(scriptURL.path)")
             if slurm.dryRun {
-                try Console.output("dry run: not submitted; submit with `sbatch \(scriptURL.path)`, then `skelzoo collect \(shared.path)`")
-                return
+                try say("dry run: not submitted; submit with `sbatch \(scriptURL.path)`, then `skelzoo collect \(shared.path)`")
+                return try finish()
             }
             let commands = SlurmCommands()
             let job = try commands.submit(script: scriptURL)
             try Submission(jobId: job, script: scriptURL.path).write(in: shared)
-            try Console.output("submitted job array \(job) (\(plan.tasks.count) tasks)")
-            try Console.output("watch: squeue -r -j \(job)    logs: \(plan.logsURL.path)/\(job)_<task>.out")
-            try Console.output("collect: skelzoo collect \(shared.path)\(global.home.map { " --home \($0)" } ?? "")")
-            guard slurm.wait else { return }
+            output.jobId = job
+            output.watch = "squeue -r -j \(job)"
+            try say("submitted job array \(job) (\(plan.tasks.count) tasks)")
+            try say("watch: squeue -r -j \(job)    logs: \(plan.logsURL.path)/\(job)_<task>.out")
+            try say("collect: \(collectCommand)")
+            guard slurm.wait else { return try finish() }
             try SlurmFollower.follow(plan: plan, job: job, commands: commands) { progress in
                 Console.info("job \(job): \(progress)")
             }
-            failedAny = try SkelZoo.Collect.collectAndPrint(plan: plan, context: context, commands: commands, json: json)
+            if json {
+                let collected = try SkelZoo.Collect.collect(plan: plan, context: context, commands: commands)
+                output.collected = collected
+                failedAny = collected.failed
+            } else {
+                failedAny = try SkelZoo.Collect.collectAndPrint(plan: plan, context: context, commands: commands, json: false)
+            }
+            try finish()
         }
         if failedAny { throw ExitCode(1) }
     }

@@ -1,17 +1,20 @@
 import ArgumentParser
 import Foundation
 import ZooHarness
+import ZooReport
 
 extension SkelZoo {
     struct Reproduce: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rerun what can be rerun and record it: evaluate released checkpoints, retrain entries with seeds.",
             discussion: """
-            --mode eval evaluates the cached checkpoint on the validation annotations; --mode train retrains with each
-            seed (default: the zoo's reference seed, else 0) and evaluates; auto evaluates where the zoo gives a checkpoint
-            and retrains otherwise. What cannot run here (no checkpoint, no data) is recorded as skipped with its reason and
-            the command that would fix it. Retrains follow the entry's published recipe: --gpus defaults to its published
-            GPU count (`skelzoo show ENTRY` prints the recipe), emulated as MMAction2's DDP on the CPU. Every run is recorded with its provenance; `skelzoo report` then writes the tables.
+            --mode eval evaluates the cached checkpoint on the validation annotations; --mode train retrains with each \
+            seed (default: the zoo's reference seed, else 0) and evaluates (--seeds auto: seeds 0, 1, 2, ... until the 95% \
+            confidence interval of the mean, Student t, is at most ± --ci points, at least 3 seeds and at most --max-seeds; \
+            the verdict is then made against the interval); auto evaluates where the zoo gives a checkpoint \
+            and retrains otherwise. What cannot run here (no checkpoint, no data) is recorded as skipped with its reason and \
+            the command that would fix it. Retrains follow the entry's published recipe: --gpus defaults to its published \
+            GPU count (`skelzoo show ENTRY` prints the recipe), emulated as MMAction2's DDP on the CPU. Every run is recorded with its provenance; `skelzoo report` then writes the tables. \
             The exit code is non-zero only when something that ran did not reproduce or crashed.
 
             Examples:
@@ -20,7 +23,7 @@ extension SkelZoo {
               skelzoo reproduce stgcn_80e_babel60 --mode eval --json
               skelzoo reproduce --zoo zoo/demo.yml --mode train --seeds 0,1 --executor slurm --shared-dir /shared/sz --wait
 
-            With --executor slurm the runs become one Slurm job array (see `skelzoo collect --help` and README "On a Slurm
+            With --executor slurm the runs become one Slurm job array (see `skelzoo collect --help` and README "On a Slurm \
             cluster"): the plan, data, checkpoints and work dirs go into --shared-dir; the registry stays here.
             """)
 
@@ -32,8 +35,14 @@ extension SkelZoo {
         @Option(help: "eval, train or auto.")
         var mode: String = "auto"
 
-        @Option(help: "Comma-separated seeds for retrains.")
+        @Option(help: "Comma-separated seeds for retrains, or auto: seeds 0, 1, 2, ... until the 95% interval of the mean is at most ± --ci points.")
         var seeds: String?
+
+        @Option(help: ArgumentHelp("With --seeds auto: the 95% confidence interval's half-width to reach, in points.", valueName: "points"))
+        var ci: Double = 0.5
+
+        @Option(help: ArgumentHelp("With --seeds auto: the most seeds to run.", valueName: "n"))
+        var maxSeeds: Int = SeedStopping.defaultMaximumSeeds
 
         @OptionGroup var data: DataRootOption
 
@@ -55,7 +64,16 @@ extension SkelZoo {
 
         func validate() throws {
             guard ModeChoice(rawValue: mode) != nil else { throw ValidationError("--mode must be eval, train or auto") }
-            if let seeds, parsedSeeds(seeds) == nil { throw ValidationError("--seeds must be comma-separated integers >= 0, e.g. 0,1,2") }
+            if let seeds, seeds != "auto", parsedSeeds(seeds) == nil {
+                throw ValidationError("--seeds must be auto or comma-separated integers >= 0, e.g. 0,1,2")
+            }
+            guard ci > 0 && ci.isFinite else { throw ValidationError("--ci must be a positive number of points, e.g. 0.5") }
+            guard maxSeeds >= 1 && maxSeeds <= SeedStopping.maximumSeedsLimit else {
+                throw ValidationError("--max-seeds must be 1...\(SeedStopping.maximumSeedsLimit) (the t table's end)")
+            }
+            if seeds == "auto" && executor == "slurm" {
+                throw ValidationError("--seeds auto decides after each seed, so it runs here; with --executor slurm give a seed list, e.g. --seeds 0,1,2,3,4")
+            }
             if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
             try GPUOptions.validate(gpus: gpus, totalBatch: nil)
             guard ["local", "slurm"].contains(executor) else { throw ValidationError("--executor must be local or slurm") }
@@ -81,6 +99,7 @@ extension SkelZoo {
                 var options = Reproducer.Options(dataRoot: data.url(global), threads: threading.threads)
                 options.mode = ModeChoice(rawValue: mode) ?? .auto
                 options.seeds = seeds.flatMap(parsedSeeds)
+                if seeds == "auto" { options.seedRule = SeedRule(halfWidth: ci, maximum: maxSeeds) }
                 options.batchSize = batchSize
                 options.gpus = gpus
                 let outcomes = try Reproducer.run(try context.chosenEntries(entries), options: options, context: context, log: Console.log)

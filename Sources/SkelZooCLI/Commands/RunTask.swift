@@ -35,7 +35,8 @@ extension SkelZoo {
         func run() throws {
             try Console.run {
                 let url = URL(fileURLWithPath: plan)
-                let outcome = try TaskRunner.run(plan: url, index: index, threads: threads, codeVersion: CodeVersion.current,
+                // USR1 (the batch script, before the time limit) or TERM (preemption): latest.pth at the next iteration, then stop.
+                let outcome = try TaskRunner.run(plan: url, index: index, threads: threads, codeVersion: CodeVersion.current, stopOnSignals: true,
                                                  train: { try TrainingRunner.run($0, train: $1, val: $2, log: Console.log) })
                 switch outcome {
                 case .alreadyDone(let result):
