@@ -159,25 +159,11 @@ public enum Reproducer {
                                 fix: entry.dataURLs.last.map { "fetch \($0) into $SKELZOO_HOME/\(URL(fileURLWithPath: config.data.val.annFile).deletingLastPathComponent().relativePath)/" }
                                     ?? "place \(annotation.lastPathComponent) at $SKELZOO_HOME/\(config.data.val.annFile)")
             }
-            var recorder = try recorder(seed: nil, workDir: nil)
-            let started = Date()
-            do {
-                let sha = try Hashing.sha256(of: checkpoint)
-                recorder.run?.checkpointSHA256 = sha
-                if let prefix = entry.sha256Prefix, !sha.hasPrefix(prefix) {
-                    throw RunnerError("\(checkpoint.path) has sha256 \(sha.prefix(8))…, the zoo expects \(prefix)…", hint: "delete it and download again")
-                }
+            return try evaluateCached(entry, checkpoint: checkpoint, recorder: recorder(seed: nil, workDir: nil), context: context, batch: batch) {
                 var model = try ModelLoader.model(config, checkpoint: checkpoint)
                 let samples = try AnnotationFile.load(annotation).samples
-                let evaluation = try CheckpointTest.evaluate(&model, config: config, samples: samples, batchSize: options.batchSize,
-                                                             threads: options.threads, source: annotation.path)
-                let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
-                try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
-                let (text, passes) = ReportBuilder.verdict(try ReportBuilder.entry(entry, registry: context.registry, batch: batch))
-                return Outcome(entry: entry.name, mode: .eval, status: .ran, verdict: text, metrics: metrics, passes: passes)
-            } catch {
-                recorder.fail(error)
-                return .failed(entry, .eval, "\(error)")
+                return try CheckpointTest.evaluate(&model, config: config, samples: samples, batchSize: options.batchSize,
+                                                   threads: options.threads, source: annotation.path)
             }
         }
 
@@ -294,6 +280,19 @@ public enum Reproducer {
         var recorder = try RunRecorder(context: context, entry: entry, mode: .eval, seed: nil, threads: options.threads,
                                        configHash: configHash, workDir: nil, log: log)
         recorder.run?.batch = batch
+        return try evaluateCached(entry, checkpoint: checkpoint, recorder: recorder, context: context, batch: batch) {
+            let network = try ModelLoader.recognizer(config, checkpoint: checkpoint)
+            let samples = try AnnotationFile.load(annotation, split: config.test.split).samples
+            return try CheckpointTest.evaluate(network, config: config, samples: samples, batchSize: options.batchSize,
+                                               threads: options.threads, source: annotation.path)
+        }
+    }
+
+    /// Checks the cached checkpoint against the zoo's sha256 prefix, runs `evaluate`, records the run (or its failure)
+    /// and judges the entry.
+    static func evaluateCached(_ entry: ZooEntry, checkpoint: URL, recorder: RunRecorder, context: ZooContext, batch: String,
+                               evaluate: () throws -> Evaluation) throws -> Outcome {
+        var recorder = recorder
         let started = Date()
         do {
             let sha = try Hashing.sha256(of: checkpoint)
@@ -301,11 +300,7 @@ public enum Reproducer {
             if let prefix = entry.sha256Prefix, !sha.hasPrefix(prefix) {
                 throw RunnerError("\(checkpoint.path) has sha256 \(sha.prefix(8))…, the zoo expects \(prefix)…", hint: "delete it and download again")
             }
-            let network = try ModelLoader.recognizer(config, checkpoint: checkpoint)
-            let samples = try AnnotationFile.load(annotation, split: config.test.split).samples
-            let evaluation = try CheckpointTest.evaluate(network, config: config, samples: samples, batchSize: options.batchSize,
-                                                         threads: options.threads, source: annotation.path)
-            let metrics = Dictionary(uniqueKeysWithValues: evaluation.metrics)
+            let metrics = Dictionary(uniqueKeysWithValues: try evaluate().metrics)
             try recorder.succeed(scores: metrics, checkpointSHA256: sha, wallSeconds: Date().timeIntervalSince(started))
             let (text, passes) = ReportBuilder.verdict(try ReportBuilder.entry(entry, registry: context.registry, batch: batch))
             return Outcome(entry: entry.name, mode: .eval, status: .ran, verdict: text, metrics: metrics, passes: passes)

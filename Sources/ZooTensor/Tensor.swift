@@ -53,7 +53,7 @@ public struct Tensor: Sendable, Equatable {
     /// Fills with zeros in place.
     public mutating func zero() {
         storage.withUnsafeMutableBufferPointer { buffer in
-            _ = buffer.initialize(repeating: 0)
+            buffer.initialize(repeating: 0)
         }
     }
 }
