@@ -80,15 +80,7 @@ func loadGCNState<Parameters, Buffers>(_ stateDict: [(name: String, tensor: Stor
     var newParameters = parameters, newBuffers = buffers
     var consumed: Set<String> = []
     for entry in entries {
-        guard let tensor = byName[entry.name] else {
-            error.missing.append(entry.name)
-            continue
-        }
-        consumed.insert(entry.name)
-        guard tensor.shape == entry.shape else {
-            error.misshaped.append("\(entry.name) expected \(entry.shape), found \(tensor.shape)")
-            continue
-        }
+        guard let tensor = error.take(entry.name, shape: entry.shape, from: byName, consumed: &consumed) else { continue }
         switch entry.slot {
         case .parameter(let path), .fixed(let path):
             newParameters[keyPath: path] = Tensor(shape: newParameters[keyPath: path].shape, storage: tensor.floats)

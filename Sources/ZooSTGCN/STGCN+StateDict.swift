@@ -21,6 +21,21 @@ public struct StateDictError: Error, Equatable, Sendable, CustomStringConvertibl
         if let adjacency { parts.append(adjacency) }
         return "checkpoint does not fit the model: " + parts.joined(separator: "; ")
     }
+
+    /// The stored tensor named `name` when it is there with `shape`, marked consumed; otherwise recorded here as missing
+    /// or mis-shaped, and nil.
+    mutating func take(_ name: String, shape: [Int], from byName: [String: StoredTensor], consumed: inout Set<String>) -> StoredTensor? {
+        guard let tensor = byName[name] else {
+            missing.append(name)
+            return nil
+        }
+        consumed.insert(name)
+        guard tensor.shape == shape else {
+            misshaped.append("\(name) expected \(shape), found \(tensor.shape)")
+            return nil
+        }
+        return tensor
+    }
 }
 
 extension STGCN {
@@ -91,16 +106,9 @@ extension STGCN {
         var consumed: Set<String> = []
         var parameters = self.parameters, buffers = self.buffers
         for entry in stateEntries {
-            guard let tensor = byName[entry.name] else {
-                if case .adjacency = entry.slot { continue }  // optional: mmcv load_checkpoint tolerates its absence
-                error.missing.append(entry.name)
-                continue
-            }
-            consumed.insert(entry.name)
-            guard tensor.shape == entry.shape else {
-                error.misshaped.append("\(entry.name) expected \(entry.shape), found \(tensor.shape)")
-                continue
-            }
+            // backbone.A is optional: mmcv load_checkpoint tolerates its absence.
+            if byName[entry.name] == nil, case .adjacency = entry.slot { continue }
+            guard let tensor = error.take(entry.name, shape: entry.shape, from: byName, consumed: &consumed) else { continue }
             switch entry.slot {
             case .parameter(let path): parameters[keyPath: path] = Tensor(shape: parameters[keyPath: path].shape, storage: tensor.floats)
             case .buffer(let path): buffers[keyPath: path] = Tensor(shape: buffers[keyPath: path].shape, storage: tensor.floats)
@@ -163,15 +171,7 @@ extension STGCN {
             case .parameter, .adjacency: isBuffer = false
             }
             guard isBuffer else { continue }
-            guard let tensor = byName[entry.name] else {
-                error.missing.append(entry.name)
-                continue
-            }
-            consumed.insert(entry.name)
-            guard tensor.shape == entry.shape else {
-                error.misshaped.append("\(entry.name) expected \(entry.shape), found \(tensor.shape)")
-                continue
-            }
+            guard let tensor = error.take(entry.name, shape: entry.shape, from: byName, consumed: &consumed) else { continue }
             switch entry.slot {
             case .buffer(let path): result[keyPath: path] = Tensor(shape: result[keyPath: path].shape, storage: tensor.floats)
             case .counter(let path): result[keyPath: path] = tensor.integers?.first ?? Int64(tensor.floats.first ?? 0)
