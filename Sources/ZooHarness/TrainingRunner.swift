@@ -7,13 +7,14 @@ import ZooRunner
 public enum TrainingRunner {
     public static func run(_ setup: TrainingSetup, train: [PoseSample], val: [PoseSample], log: HarnessLog) throws -> TrainingResult {
         let trainer = try Trainer(setup, train: train, val: val)
-        let total = setup.config.totalEpochs
+        let plan = try TrainingPlan(setup.config)
+        let total = plan.totalEpochs
         let progress = log.progress("training", 15)
         var done = 0
-        let perEpoch = DistributedSampler.iterations(epochLength: train.count * setup.config.data.train.repeatTimes, ranks: setup.gpus,
-                                                     batchSize: setup.perGPUBatch ?? setup.config.data.videosPerGPU)
+        let perEpoch = DistributedSampler.iterations(epochLength: train.count * plan.repeatTimes, ranks: setup.gpus,
+                                                     batchSize: setup.perGPUBatch ?? plan.batchSize)
         if setup.gpus > 1 || setup.perGPUBatch != nil {
-            let perGPU = setup.perGPUBatch ?? setup.config.data.videosPerGPU
+            let perGPU = setup.perGPUBatch ?? plan.batchSize
             log.info("data parallel: \(setup.gpus) emulated GPU(s) x \(perGPU) samples = total batch \(setup.gpus * perGPU)")
         }
         return try trainer.run { event in
