@@ -122,6 +122,15 @@ public struct TrainingResult: Sendable, Codable {
     }
 }
 
+extension TrainingResult {
+    /// result.json's bytes: pretty-printed, keys sorted.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}
+
 /// What the trainer reports while it runs.
 public enum TrainingEvent: Sendable {
     case resumed(epoch: Int, iteration: Int)
@@ -325,9 +334,7 @@ public final class Trainer {
                                     weightsSHA256: network.weightsSHA256, configHash: setup.configHash, history: history,
                                     threads: threads, machine: .current, wallSeconds: Date().timeIntervalSince(started),
                                     gpus: gpus, perGPUBatch: batchSize, data: setup.data)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(result), to: setup.workDirectory.appending(path: "result.json"))
+        try AtomicFile.write(try result.encoded(), to: setup.workDirectory.appending(path: "result.json"))
         return result
     }
 
