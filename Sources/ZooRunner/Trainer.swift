@@ -240,6 +240,10 @@ public final class Trainer {
         let epochLength = train.count * plan.repeatTimes
         let iterationsPerEpoch = DistributedSampler.iterations(epochLength: epochLength, ranks: gpus, batchSize: batchSize)
         let rates = plan.schedule.rates(base: plan.optimizer.lr, epochs: plan.totalEpochs, iterationsPerEpoch: iterationsPerEpoch)
+        // A resumed epoch's lr is its last iteration's, from the schedule (the log's decimal text need not round-trip).
+        for index in history.indices where history[index].epoch >= 1 && history[index].epoch <= plan.totalEpochs {
+            history[index].learningRate = rates[history[index].epoch * iterationsPerEpoch - 1]
+        }
         // Written to checkpoints only when it differs from a single process with the config's batch, so those stay as they were.
         let layout: (gpus: Int, batch: Int)? = gpus != 1 || batchSize != plan.batchSize ? (gpus, batchSize) : nil
         var log = try LogWriter(url: logURL)
