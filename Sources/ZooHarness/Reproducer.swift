@@ -169,15 +169,17 @@ public enum Reproducer {
 
         let recipe = PublishedRecipe.resolve(entry: entry, config: config)
         return try retrain(entry, config: .mmaction0x(config), configHash: configHash, options: options, context: context, batch: batch, log: log,
-                           trainFile: config.data.train.annFile, layout: (options.gpus ?? recipe.defaultGPUs, nil),
+                           trainFile: config.data.train.annFile,
+                           dataFix: entry.dataURLs.isEmpty ? "place the annotation files under $SKELZOO_HOME/ (see `skelzoo show \(entry.name)`)"
+                               : "fetch \(entry.dataURLs.joined(separator: " and ")) into $SKELZOO_HOME/data/posec3d/", layout: (options.gpus ?? recipe.defaultGPUs, nil),
                            load: { try TrainingData.load(config, resolver: data, entryName: entry.name) },
                            recorder: { try recorder(seed: $0, workDir: $1) }, skip: skip)
     }
 
     /// Retrains an entry of either release for each seed (or until `--seeds auto` stops), recording every run, and judges it.
-    /// `load` reads the data (a `dataMissing` error is a skip naming `trainFile`); `layout` is the GPUs and per-GPU batch.
+    /// `load` reads the data (a `dataMissing` error is a skip naming `trainFile`, with `dataFix`); `layout` is the GPUs and per-GPU batch.
     static func retrain(_ entry: ZooEntry, config: EntryConfig, configHash: String, options: Options, context: ZooContext, batch: String,
-                        log: HarnessLog, trainFile: String, layout: (gpus: Int, perGPUBatch: Int?), load: () throws -> TrainingData,
+                        log: HarnessLog, trainFile: String, dataFix: String, layout: (gpus: Int, perGPUBatch: Int?), load: () throws -> TrainingData,
                         recorder: (Int?, String?) throws -> RunRecorder, skip: (String, String?) throws -> Outcome) throws -> Outcome {
         let plan: TrainingPlan
         do { plan = try TrainingPlan(config) } catch { return .failed(entry, .train, "\(error)") }
@@ -187,9 +189,7 @@ public enum Reproducer {
         do {
             prepared = try load()
         } catch let error as RunnerError where error.code == .dataMissing {
-            return try skip("training annotations \(trainFile) not found under the data root",
-                            entry.dataURLs.isEmpty ? "place the annotation files under $SKELZOO_HOME/ (see `skelzoo show \(entry.name)`)"
-                                : "fetch \(entry.dataURLs.joined(separator: " and ")) into $SKELZOO_HOME/data/posec3d/")
+            return try skip("training annotations \(trainFile) not found under the data root", dataFix)
         } catch {
             // Anything but "not there" (a full disk while generating synthetic data, an unreadable file) is a failure.
             try recorder(nil, nil).fail(error)
@@ -275,7 +275,7 @@ public enum Reproducer {
                 return .failed(entry, .train, "\(error)")
             }
             return try retrain(entry, config: .mmaction1x(config), configHash: configHash, options: options, context: context, batch: batch, log: log,
-                               trainFile: config.train.annFile, layout: layout,
+                               trainFile: config.train.annFile, dataFix: "skelzoo download \(entry.name) --data", layout: layout,
                                load: { try TrainingData.load(config, resolver: DataResolver(root: options.dataRoot), entryName: entry.name) },
                                recorder: { seed, workDir in
                                    var recorder = try RunRecorder(context: context, entry: entry, mode: .train, seed: seed, threads: options.threads,
