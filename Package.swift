@@ -3,8 +3,9 @@
 // Module map and layering: see README.md ("Layout") and the architecture notes; arrows point one way:
 // SkelZooCLI -> ZooHarness -> ZooRunner / ZooReport / ZooFetch / ZooRegistry -> ZooSTGCN / ZooPose / ZooTorch
 //   -> ZooTensor -> ZooKernels / CBLAS.
-// ZooIO (atomic writes, file locks, SHA-256, errors with hints, POSIX) and ZooConfig (typed YAML) sit beside: used from
-// ZooRunner up, never by the compute layers. The CLI parses, calls ZooHarness and prints; it imports no compute module.
+// ZooIO (atomic writes, file locks, SHA-256, errors with hints, POSIX) sits beside. ZooConfig (typed YAML) maps YAML onto
+// the compute layers' own types (ZooPose's PipelineStep and SyntheticRecipe), so it depends on ZooPose and no compute
+// module depends on it or on Yams. The CLI parses, calls ZooHarness and prints; it imports no compute module.
 import PackageDescription
 
 /// Release builds of the numeric targets drop bounds checks in the hot loops' unsafe pointers only;
@@ -39,8 +40,8 @@ let package = Package(
         .target(name: "ZooTensor", dependencies: ["CBLAS", "ZooKernels"], swiftSettings: numericSettings),
         .target(name: "ZooTorch", dependencies: ["ZooTensor"]),
         .target(name: "ZooSTGCN", dependencies: ["ZooTensor", "ZooTorch"], swiftSettings: numericSettings),
-        .target(name: "ZooPose", dependencies: ["ZooTensor", "ZooTorch", "ZooConfig"]),
-        .target(name: "ZooConfig", dependencies: ["Yams"], plugins: ["EmbedZooPlugin"]),
+        .target(name: "ZooPose", dependencies: ["ZooTensor", "ZooTorch"]),
+        .target(name: "ZooConfig", dependencies: ["ZooPose", "Yams"], plugins: ["EmbedZooPlugin"]),
         .target(name: "ZooRegistry", dependencies: ["ZooConfig", "ZooIO", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ZooRunner", dependencies: ["ZooTensor", "ZooSTGCN", "ZooPose", "ZooTorch", "ZooConfig", "ZooIO", .product(name: "Crypto", package: "swift-crypto")]),
         // Plans, tasks, sbatch scripts and collect: runs executed elsewhere (Slurm) and imported into the registry.
@@ -62,13 +63,13 @@ let package = Package(
         .plugin(name: "EmbedZooPlugin", capability: .buildTool(), dependencies: ["zoo-embed"]),
 
         .target(name: "ZooTestSupport", path: "Tests/ZooTestSupport"),
-        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooPose", "ZooTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ZooRegistryTests", dependencies: ["ZooRegistry", "ZooTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SkelZooCLITests", dependencies: ["ZooTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ZooFetchTests", dependencies: ["ZooFetch", "ZooTestSupport"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ZooTorchTests", dependencies: ["ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
-        .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooConfig", "ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
+        .testTarget(name: "ZooPoseTests", dependencies: ["ZooPose", "ZooTorch", "ZooTestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "ZooRunnerTests", dependencies: ["ZooRunner", "ZooIO", "ZooSTGCN", "ZooPose", "ZooConfig", "ZooTensor", "ZooTestSupport"]),
         .testTarget(name: "ZooHarnessTests", dependencies: ["ZooHarness", "ZooIO", "ZooRegistry", "ZooReport", "ZooRunner", "ZooConfig", "ZooTestSupport"]),
         .testTarget(name: "ZooIOTests", dependencies: ["ZooIO", "ZooTestSupport"]),

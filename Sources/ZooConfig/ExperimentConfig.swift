@@ -3,6 +3,7 @@
 // Every field an MMAction2 config sets (or leaves to a default that changes a result) is required;
 // an unknown key, a missing key or a wrong type is a ``ConfigError`` naming file, line and key.
 import Foundation
+import ZooPose
 
 /// One experiment: model, data pipelines, schedule. Mirrors an MMAction2 0.x config file.
 public struct ExperimentConfig: Sendable, Equatable {
@@ -58,29 +59,6 @@ public enum LossConfig: Sendable, Equatable {
         case .cbFocal: "CBFocalLoss"
         }
     }
-}
-
-/// One transform of an MMAction2 pose pipeline, with every parameter.
-///
-/// 0.x steps: `paddingWithLoop` ... `toTensor`; 1.x steps (see `PipelineStep+OneX.swift`): `preNormalize2D` ...
-/// `packActionInputs`. `poseDecode` is both. A pipeline is one or the other, never a mix.
-public enum PipelineStep: Sendable, Equatable {
-    case paddingWithLoop(clipLength: Int, numClips: Int)
-    case poseDecode
-    case formatGCNInput(inputFormat: String, numPerson: Int)
-    case poseNormalize(mean: [Double], minValue: [Double], maxValue: [Double])
-    case collect(keys: [String], metaKeys: [String])
-    case toTensor(keys: [String])
-    // MMAction2 1.x (`mmaction/datasets/transforms/pose_transforms.py`, `formatting.py`).
-    /// `PreNormalize2D(img_shape=(h, w))`: `imageShape` is the fallback when a sample has no `img_shape`.
-    case preNormalize2D(imageShape: [Int])
-    case preNormalize3D(zAxis: [Int], xAxis: [Int], alignSpine: Bool, alignShoulder: Bool, alignCenter: Bool)
-    /// `GenSkeFeat(dataset, feats, axis=-1)`: `feats` from j, b, jm, bm, concatenated on the channel axis.
-    case genSkeFeat(dataset: SkeletonDataset, feats: [SkeletonFeature])
-    case uniformSampleFrames(clipLength: Int, numClips: Int, testMode: Bool, seed: Int)
-    /// 1.x `FormatGCNInput(num_person, mode)`: output (num_clips, M, T, V, C).
-    case formatGCNClips(numPerson: Int, mode: PersonPadding)
-    case packActionInputs
 }
 
 public struct DatasetConfig: Sendable, Equatable {

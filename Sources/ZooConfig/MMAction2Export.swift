@@ -7,6 +7,7 @@
 // cannot build: `STGCN.__init__` hard-codes its ten blocks, so the `channels`/`strides` keys of SkelZoo's YAML are a
 // SkelZoo extension that MMAction2 rejects (`STGCNBlock() got an unexpected keyword argument 'channels'`).
 import Foundation
+import ZooPose
 
 /// Writes MMAction2 0.24.1 Python configs.
 public enum MMAction2Export {

@@ -5,6 +5,7 @@
 // MMAction2 1.2.0 classes, so nothing is hidden; an unknown key, a missing key or a wrong type is a ``ConfigError``
 // naming file, line and key. The 0.x configs stay ``ExperimentConfig``; ``ConfigKind`` tells them apart.
 import Foundation
+import ZooPose
 
 /// Which MMAction2 release a config file follows, from its `model.type`.
 public enum ConfigKind: Sendable, Equatable {

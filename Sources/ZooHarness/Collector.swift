@@ -89,7 +89,7 @@ public enum Collector {
             result = nil
             resultError = "\(error)"
         }
-        var run = Run(entryName: task.entry, mode: task.mode, seed: task.seed, status: .succeeded, startedAt: attempt?.startedAt ?? plan.createdAt)
+        var run = Run(entryName: task.entry, mode: task.mode.rawValue, seed: task.seed, status: .succeeded, startedAt: attempt?.startedAt ?? plan.createdAt)
         run.pid = nil
         run.host = attempt?.node ?? attempt?.host ?? final?.node
         run.batch = plan.batch

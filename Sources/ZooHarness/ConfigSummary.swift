@@ -1,4 +1,5 @@
 import ZooConfig
+import ZooPose
 import ZooSTGCN
 
 /// `skelzoo show`'s config lines and parameter count.

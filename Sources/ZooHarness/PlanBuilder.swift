@@ -109,7 +109,7 @@ public enum PlanBuilder {
                 }
                 let sharedVal = data.appending(path: relative(config.data.val.annFile))
                 _ = try SharedCopy.copy(val, to: sharedVal)
-                tasks.append(PlanTask(index: tasks.count, entry: entry.name, mode: RunMode.eval.rawValue, seed: nil, configName: entry.name,
+                tasks.append(PlanTask(index: tasks.count, entry: entry.name, mode: .eval, seed: nil, configName: entry.name,
                                       configText: request.configText, workDir: workDir(sharedDir, index: tasks.count, entry: entry.name, mode: .eval, seed: nil),
                                       trainAnnotations: nil, valAnnotations: sharedVal, checkpoint: sharedDir.appending(path: "checkpoints/\(fileName)"),
                                       checkpointSHA256: sha, batchSize: request.batchSize))
@@ -134,7 +134,7 @@ public enum PlanBuilder {
                 }
             }
             for seed in request.seeds {
-                tasks.append(PlanTask(index: tasks.count, entry: entry.name, mode: RunMode.train.rawValue, seed: seed, configName: entry.name,
+                tasks.append(PlanTask(index: tasks.count, entry: entry.name, mode: .train, seed: seed, configName: entry.name,
                                       configText: request.configText, workDir: workDir(sharedDir, index: tasks.count, entry: entry.name, mode: .train, seed: seed),
                                       trainAnnotations: files.train, valAnnotations: files.val,
                                       gpus: request.gpus ?? PublishedRecipe.resolve(entry: entry, config: config).defaultGPUs))

@@ -4,6 +4,17 @@ import ZooConfig
 public enum RunMode: String, Sendable, Codable, CaseIterable {
     case eval, train
 
+    /// Decodes the mode's text (`"eval"`, `"train"`, as plans and results have always written it); any other text is an
+    /// error that names the value and the modes, at the field's coding path.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let mode = RunMode(rawValue: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)', expected train or eval")
+        }
+        self = mode
+    }
+
     /// `auto`: evaluate where the zoo gives a checkpoint (or fuses its streams' results), retrain otherwise.
     public static func auto(for entry: ZooEntry) -> RunMode {
         entry.weightsURL != nil || entry.fusion != nil ? .eval : .train

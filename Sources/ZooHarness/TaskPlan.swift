@@ -85,12 +85,10 @@ public struct TaskPlan: Codable, Sendable, Equatable {
             let field = "\(url.path): tasks[\(position)]"
             guard task.index == position else { throw HarnessError("\(field).index is \(task.index), expected \(position) (tasks are in array-index order)") }
             switch task.mode {
-            case "train":
+            case .train:
                 guard let seed = task.seed, seed >= 0 else { throw HarnessError("\(field).seed: a train task needs a seed >= 0") }
-            case "eval":
+            case .eval:
                 guard task.checkpoint != nil else { throw HarnessError("\(field).checkpoint: an eval task needs a checkpoint") }
-            default:
-                throw HarnessError("\(field).mode is '\(task.mode)', expected train or eval")
             }
             guard Hashing.sha256(Data(task.configText.utf8)) == task.configHash else {
                 throw HarnessError("\(field).config_hash does not match config_text (the plan was edited)", hint: "write the plan again")
@@ -138,7 +136,8 @@ public struct TaskPlan: Codable, Sendable, Equatable {
 public struct PlanTask: Codable, Sendable, Equatable {
     public var index: Int
     public var entry: String
-    public var mode: String
+    /// Written as its text, `"train"` or `"eval"`; another text is refused when the plan is read, naming the field.
+    public var mode: RunMode
     public var seed: Int?
     public var configName: String
     public var configText: String
@@ -152,7 +151,7 @@ public struct PlanTask: Codable, Sendable, Equatable {
     /// Retrains: emulated GPUs (the entry's published count unless `--gpus` said otherwise); nil in plans from before, 1.
     public var gpus: Int?
 
-    public init(index: Int, entry: String, mode: String, seed: Int?, configName: String, configText: String, workDir: URL,
+    public init(index: Int, entry: String, mode: RunMode, seed: Int?, configName: String, configText: String, workDir: URL,
                 trainAnnotations: URL?, valAnnotations: URL, checkpoint: URL? = nil, checkpointSHA256: String? = nil, batchSize: Int? = nil,
                 gpus: Int? = nil) {
         self.gpus = gpus
@@ -180,5 +179,5 @@ public struct PlanTask: Codable, Sendable, Equatable {
 
     public var workURL: URL { URL(fileURLWithPath: workDir) }
     /// A short label for logs: `entry train seed 1`.
-    public var label: String { "\(entry) \(mode)\(seed.map { " seed \($0)" } ?? "")" }
+    public var label: String { "\(entry) \(mode.rawValue)\(seed.map { " seed \($0)" } ?? "")" }
 }

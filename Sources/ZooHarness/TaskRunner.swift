@@ -65,7 +65,7 @@ public enum TaskRunner {
         try Folder.create(task.workURL)
         try attempt.write(for: task)
         do {
-            let result = task.mode == RunMode.eval.rawValue ? try evaluate(task, config: config, threads: threads ?? plan.threads)
+            let result = task.mode == .eval ? try evaluate(task, config: config, threads: threads ?? plan.threads)
                 : try retrain(task, config: config, threads: threads ?? plan.threads, stop: stopOnSignals ? installedStopSignals() : nil, train: train)
             attempt.status = .succeeded
             attempt.finishedAt = Date()

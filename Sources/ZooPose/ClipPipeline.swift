@@ -7,7 +7,6 @@
 // Exactness: every value is computed in the dtype numpy computes it in (float32, or float64 once
 // PreNormalize3D's rotations have promoted the keypoints), in numpy's operation order, with SkelZoo's portable
 // acos/sin/cos; the transforms themselves are in `SkeletonTransforms.swift`.
-import ZooConfig
 import ZooTensor
 
 /// Runs a 1.x pipeline on annotation samples.

@@ -3,7 +3,6 @@
 // The MMAction2 0.x test pipelines (`mmaction/datasets/pipelines/pose_loading.py`, `formatting.py`), exactly:
 // PaddingWithLoop -> PoseDecode -> FormatGCNInput -> [PoseNormalize] -> Collect -> ToTensor, yielding the
 // model input of one sample as (C, T, V, M).
-import ZooConfig
 import ZooTensor
 
 public struct PosePipeline: Sendable {

@@ -2,7 +2,6 @@
 //
 // GenSkeFeat, UniformSampleFrames, PoseDecode and FormatGCNInput of MMAction2 1.2.0
 // (`mmaction/datasets/transforms/pose_transforms.py`, `formatting.py`); dtype rules as in SkeletonTransforms.swift.
-import ZooConfig
 import ZooTensor
 
 extension SkeletonDataset {

@@ -14,7 +14,6 @@
 // - `np.einsum('abcd,kd->abck')` over d = 0, 1, 2: a SIMD multiply-add with a horizontal sum, (p0 + p2) + p1.
 // acos, sin, cos are SkelZoo's portable ones (within a few double ulps of libm); results are cast to float32
 // at PoseDecode, so an ulp in a double almost never reaches the output.
-import ZooConfig
 import ZooTensor
 
 extension SkeletonClip {

@@ -6,7 +6,6 @@
 // the motion is plausible. Samples vary in speed, phase, amplitude, scale, position, a second person, and noise.
 import Foundation
 import ZooTensor
-import ZooConfig
 import ZooTorch
 
 public enum SyntheticSkeletons {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ZooConfig
+import ZooPose
 
 /// Issue 11, section 3: bad configs and zoo files are errors naming the file and the field, never a silent fallback.
 @Suite struct BadInputTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ZooTestSupport
 @testable import ZooConfig
+import ZooPose
 
 /// `skelzoo config export`: the MMAction2 0.24.1 Python config of each zoo entry (issue 11 §4).
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ZooConfig
+import ZooPose
 
 /// The MMAction2 1.x pipeline steps in YAML: every value spelled out, MMAction2's order, no 0.x steps mixed in.
 @Suite struct OneXPipelineTests {

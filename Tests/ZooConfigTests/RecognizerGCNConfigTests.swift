@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ZooConfig
+import ZooPose
 
 /// The YAML translations of the MMAction2 1.2.0 skeleton configs (configs/stgcn1x, stgcnpp, 2s-agcn).
 @Suite struct RecognizerGCNConfigTests {

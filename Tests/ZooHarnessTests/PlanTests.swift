@@ -21,6 +21,23 @@ import ZooTestSupport
         #expect(try TaskPlan.load(url) == plan)
     }
 
+    @Test func modesAreWrittenAndReadAsTheirText() throws {
+        let (plan, url) = try HarnessFixtures.plan(seeds: [0])
+        #expect(plan.tasks.map(\.mode) == [.train])
+        // plan.json keeps the text "train" / "eval", so plans written before the mode was typed still read.
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let tasks = try #require(object["tasks"] as? [[String: Any]])
+        #expect(tasks.map { $0["mode"] as? String } == ["train"])
+        var eval = tasks[0]
+        eval["mode"] = "eval"
+        eval["seed"] = nil
+        eval["checkpoint"] = "/shared/checkpoints/tiny.pth"
+        var edited = object
+        edited["tasks"] = [eval]
+        try JSONSerialization.data(withJSONObject: edited).write(to: url)
+        #expect(try TaskPlan.load(url).tasks.map(\.mode) == [.eval])
+    }
+
     @Test func aSharedDirThatHoldsAPlanIsRefused() throws {
         let dir = Fixtures.temporaryDirectory("plan-twice")
         _ = try HarnessFixtures.plan(in: dir)
@@ -50,7 +67,7 @@ import ZooTestSupport
         BadPlan(id: "format", edit: { $0["format"] = "skelzoo-plan-99" }, message: "field 'format' is 'skelzoo-plan-99'"),
         BadPlan(id: "missing tasks", edit: { $0["tasks"] = nil }, message: "missing field 'tasks'"),
         BadPlan(id: "threads", edit: { $0["threads"] = 0 }, message: "field 'threads' must be at least 1"),
-        BadPlan(id: "mode", edit: { PlanTests.edit(&$0) { $0["mode"] = "fit" } }, message: "tasks[0].mode is 'fit', expected train or eval"),
+        BadPlan(id: "mode", edit: { PlanTests.edit(&$0) { $0["mode"] = "fit" } }, message: "field 'tasks[0].mode': 'fit', expected train or eval"),
         BadPlan(id: "index", edit: { PlanTests.edit(&$0) { $0["index"] = 5 } }, message: "tasks[0].index is 5, expected 0"),
         BadPlan(id: "config edited", edit: { PlanTests.edit(&$0) { $0["config_text"] = "model: {}" } }, message: "tasks[0].config_hash does not match config_text"),
         BadPlan(id: "seed type", edit: { PlanTests.edit(&$0) { $0["seed"] = "zero" } }, message: "field 'tasks[0].seed'"),

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import ZooConfig
 import ZooTestSupport
 import ZooTorch
 @testable import ZooPose

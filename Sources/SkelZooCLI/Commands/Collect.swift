@@ -99,7 +99,7 @@ extension SkelZoo {
                 case .alreadyCollected: (text, state) = ("already collected", nil)
                 case .notFinished(let slurmState): (text, state) = ("not finished", slurmState)
                 }
-                lines.append(Line(index: task.index, entry: task.entry, mode: task.mode, seed: task.seed, outcome: text, state: state))
+                lines.append(Line(index: task.index, entry: task.entry, mode: task.mode.rawValue, seed: task.seed, outcome: text, state: state))
             }
             let verdicts = try Collector.verdicts(plan: plan, context: context)
             if verdicts.contains(where: { $0.passes == false }) { failed = true }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import ZooConfig
 import ZooHarness
 
 extension SkelZoo {
@@ -46,9 +45,9 @@ extension SkelZoo {
                 if let problem = recipe.limitViolation { throw ValidationError(problem) }
             }
 
-            var recipe: SyntheticRecipe {
-                SyntheticRecipe(layout: layout, classes: classes, trainCount: train, valCount: val, frames: frames,
-                                persons: persons, seed: UInt64(seed), imbalance: imbalance)
+            var recipe: SyntheticData.Request {
+                SyntheticData.Request(layout: layout, classes: classes, trainCount: train, valCount: val, frames: frames,
+                                      persons: persons, seed: UInt64(seed), imbalance: imbalance)
             }
 
             func run() throws {
