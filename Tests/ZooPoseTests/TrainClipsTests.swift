@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import ZooConfig
 import ZooTensor
 @testable import ZooPose
 
