@@ -85,7 +85,8 @@ import ZooTestSupport
         }
     }
 
-    @Test(arguments: ["stgcn", "stgcnpp"]) func tinyRunHasTheSameBitsWithOneAndTwoThreads(_ kind: String) throws {
+    /// 2s-AGCN too: its backward exists, so it trains through the same loop.
+    @Test(arguments: ["stgcn", "stgcnpp", "aagcn"]) func tinyRunHasTheSameBitsWithOneAndTwoThreads(_ kind: String) throws {
         let one = try Self.train(kind: kind, threads: 1, directory: Fixtures.temporaryDirectory("tiny1x-1"))
         let two = try Self.train(kind: kind, threads: 2, directory: Fixtures.temporaryDirectory("tiny1x-2"))
         #expect(one.weightsSHA256 == two.weightsSHA256)

@@ -62,23 +62,30 @@ public enum TinyConfig {
 
     /// A tiny MMAction2 1.x RecognizerGCN config on a synthetic COCO 1.x annotation file (`tiny1x/annotations.pkl`, splits
     /// `train` and `val`, as `skelzoo data synth --format 1.x` writes it): ST-GCN 1.x (`stgcn`: unit_tcn, importance,
-    /// stgcn_spatial) or ST-GCN++ (`stgcnpp`: mstcn, init, spatial) with 3 stages of 12, 12, 24 channels, the translated
+    /// stgcn_spatial), ST-GCN++ (`stgcnpp`: mstcn, init, spatial) or 2s-AGCN (`aagcn`: adaptive, no attention) with 3 stages of 12, 12, 24 channels, the translated
     /// configs' pipelines with `clip_len` = `frames`, RepeatDataset, DefaultSampler(shuffle), nesterov SGD and the
     /// per-iteration cosine schedule.
     public static func oneX(kind: String = "stgcn", classes: Int = 3, frames: Int = 12, epochs: Int = 2, batch: Int = 4, repeatTimes: Int = 2,
                             numClips: Int = 2) -> String {
-        let plusPlus = kind == "stgcnpp"
-        let backbone = plusPlus
-            ? "graph_cfg: {layout: coco, mode: spatial, max_hop: 1}, gcn_adaptive: init, tcn_type: mstcn,\n"
-                + "             tcn_ms_cfg: [[3, 1], [3, 2], [3, 3], [3, 4], [max, 3], 1x1], tcn_mid_channels: null,"
-            : "graph_cfg: {layout: coco, mode: stgcn_spatial, max_hop: 1}, gcn_adaptive: importance, tcn_type: unit_tcn,"
+        let backbone = switch kind {
+        case "stgcnpp":
+            "type: STGCN, graph_cfg: {layout: coco, mode: spatial, max_hop: 1}, gcn_adaptive: init, tcn_type: mstcn,\n"
+                + "             tcn_ms_cfg: [[3, 1], [3, 2], [3, 3], [3, 4], [max, 3], 1x1], tcn_mid_channels: null,\n"
+                + "             ch_ratio: 2, gcn_conv_pos: pre, gcn_with_res: true,"
+        case "aagcn":
+            "type: AAGCN, graph_cfg: {layout: coco, mode: spatial, max_hop: 1}, gcn_adaptive: true, gcn_coff_embedding: 4,\n"
+                + "             gcn_attention: false, tcn_type: unit_tcn,"
+        default:
+            "type: STGCN, graph_cfg: {layout: coco, mode: stgcn_spatial, max_hop: 1}, gcn_adaptive: importance, tcn_type: unit_tcn,\n"
+                + "             ch_ratio: 2, gcn_conv_pos: pre, gcn_with_res: false,"
+        }
         let dataset = "{type: PoseDataset, ann_file: tiny1x/annotations.pkl"
         return """
         model:
           type: RecognizerGCN
-          backbone: {type: STGCN, \(backbone)
-                     in_channels: 3, base_channels: 12, data_bn_type: VC, ch_ratio: 2, num_person: 2, num_stages: 3,
-                     inflate_stages: [3], down_stages: [3], gcn_conv_pos: pre, gcn_with_res: \(plusPlus), tcn_dropout: 0.0}
+          backbone: {\(backbone)
+                     in_channels: 3, base_channels: 12, data_bn_type: VC, num_person: 2, num_stages: 3,
+                     inflate_stages: [3], down_stages: [3], tcn_dropout: 0.0}
           cls_head: {type: GCNHead, num_classes: \(classes), in_channels: 24, dropout: 0.0, average_clips: prob, init_std: 0.01,
                      loss_cls: {type: CrossEntropyLoss, loss_weight: 1.0}}
         dataset_type: PoseDataset
