@@ -33,6 +33,8 @@ public struct UnitAAGCN: Sendable {
     public let embeddingChannels: Int
     public let partitions: Int
     public let adaptive: Bool
+    /// `down`: identity when the channels match, else conv1x1 + BN.
+    public let residual: ResidualKind
     let embed: TemporalConv
     let convD: TemporalConv
     let down: ConvNorm?
@@ -45,7 +47,8 @@ public struct UnitAAGCN: Sendable {
         self.adaptive = adaptive
         embed = TemporalConv(inputChannels: inputChannels, outputChannels: embeddingChannels, kernelSize: 1, stride: 1)
         convD = TemporalConv(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 1, stride: 1)
-        down = inputChannels == outputChannels ? nil : ConvNorm(inputChannels: inputChannels, outputChannels: outputChannels)
+        residual = inputChannels == outputChannels ? .identity : .convolution
+        down = residual == .convolution ? ConvNorm(inputChannels: inputChannels, outputChannels: outputChannels) : nil
     }
 
     public func makeParameters(graph: Tensor) -> Parameters {
@@ -136,17 +139,8 @@ public struct UnitAAGCN: Sendable {
             if y == nil { y = z } else { STGCNBlock.addInPlace(&y!, z, threads: threads) }
         }
         var (out, normSaved) = BatchNorm.forward(y!, parameters.norm, &buffers.norm, training: training, threads: threads)
-        var residual = input, downSaved: ConvNorm.Saved?
-        if let down, let downParameters = parameters.down, var downBuffers = buffers.down {
-            (residual, downSaved) = down.forward(input, downParameters, &downBuffers, training: training, threads: threads)
-            buffers.down = downBuffers
-        }
-        out.withUnsafeMutableBufferPointer { o in
-            residual.withUnsafeBufferPointer { r in
-                let base = o.baseAddress!, rBase = r.baseAddress!
-                Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i] + rBase[i]) } }
-            }
-        }
+        let (residualOutput, downSaved) = residual.forward(input, through: down, parameters.down, &buffers.down, training: training, threads: threads)
+        ResidualKind.addReLU(&out, residual: residualOutput, threads: threads)
         guard training, let normSaved else { return (out, nil) }
         return (out, Saved(input: input, embedA: embedA, embedB: embedB, tanh: tanhs, graphs: graphs, convD: convDSaved,
                            norm: normSaved, down: downSaved, output: out))
@@ -222,12 +216,7 @@ public struct UnitAAGCN: Sendable {
             STGCNBlock.addInPlace(&dInput, embed.backward(dB, embedSaved, parameters.embedB[k], into: &gradients.embedB[k], threads: threads), threads: threads)
         }
         // Residual: down (conv1x1 + BN) or identity; its dInput is summed explicitly.
-        if let down, let downParameters = parameters.down, let downSaved = saved.down, var downGradients = gradients.down {
-            STGCNBlock.addInPlace(&dInput, down.backward(dPre, downSaved, downParameters, into: &downGradients, threads: threads), threads: threads)
-            gradients.down = downGradients
-        } else {
-            STGCNBlock.addInPlace(&dInput, dPre, threads: threads)
-        }
+        residual.backward(dPre, through: down, saved.down, parameters.down, into: &gradients.down, addingTo: &dInput, threads: threads)
         return dInput
     }
 
@@ -287,26 +276,9 @@ public struct AAGCNBlock: Sendable {
     public func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: inout Buffers, training: Bool, threads: Int) -> (output: Tensor, saved: Saved?) {
         let (g, gcnSaved) = gcn.forward(input, parameters.gcn, &buffers.gcn, training: training, threads: threads)
         var (out, temporalSaved) = temporal.forward(g, parameters.temporal, &buffers.temporal, training: training, threads: threads)
-        var residualOutput: Tensor?, residualSaved: ConvNorm.Saved?
-        switch shape.residual {
-        case .none: break
-        case .identity: residualOutput = input
-        case .convolution:
-            var residualBuffers = buffers.residual!
-            (residualOutput, residualSaved) = residual!.forward(input, parameters.residual!, &residualBuffers, training: training, threads: threads)
-            buffers.residual = residualBuffers
-        }
-        out.withUnsafeMutableBufferPointer { o in
-            let base = o.baseAddress!
-            if let residualOutput {
-                residualOutput.withUnsafeBufferPointer { r in
-                    let rBase = r.baseAddress!
-                    Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i] + rBase[i]) } }
-                }
-            } else {
-                Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i]) } }
-            }
-        }
+        let (residualOutput, residualSaved) = shape.residual.forward(input, through: residual, parameters.residual, &buffers.residual,
+                                                                     training: training, threads: threads)
+        ResidualKind.addReLU(&out, residual: residualOutput, threads: threads)
         guard training, let gcnSaved, let temporalSaved else { return (out, nil) }
         return (out, Saved(gcn: gcnSaved, temporal: temporalSaved, residual: residualSaved, output: out))
     }
@@ -316,15 +288,7 @@ public struct AAGCNBlock: Sendable {
         let dPre = STGCNBlock.reluBackward(dOutput, output: saved.output, threads: threads)
         let dG = temporal.backward(dPre, saved.temporal, parameters.temporal, into: &gradients.temporal, threads: threads)
         var dInput = gcn.backward(dG, saved.gcn, parameters.gcn, into: &gradients.gcn, threads: threads)
-        switch shape.residual {
-        case .none: break
-        case .identity: STGCNBlock.addInPlace(&dInput, dPre, threads: threads)
-        case .convolution:
-            var residualGradients = gradients.residual!
-            let dResidual = residual!.backward(dPre, saved.residual!, parameters.residual!, into: &residualGradients, threads: threads)
-            gradients.residual = residualGradients
-            STGCNBlock.addInPlace(&dInput, dResidual, threads: threads)
-        }
+        shape.residual.backward(dPre, through: residual, saved.residual, parameters.residual, into: &gradients.residual, addingTo: &dInput, threads: threads)
         return dInput
     }
 }

@@ -45,9 +45,6 @@ public enum TCNKind: String, Sendable, CaseIterable {
     case multiScale = "mstcn"
 }
 
-/// How a block's input reaches its output besides the main path.
-public enum ResidualKind: Sendable, Equatable { case none, identity, convolution }
-
 /// One block's channels and stride, as the backbone's constructor lays them out.
 public struct BlockShape: Sendable, Equatable {
     public var inputChannels: Int

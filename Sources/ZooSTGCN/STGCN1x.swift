@@ -64,15 +64,8 @@ public struct STGCN1xBlock: Sendable {
 
     /// - Parameter input: (S, Cin, T, V). - Returns: (S, Cout, T', V).
     public func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: inout Buffers, training: Bool, threads: Int) -> (output: Tensor, saved: Saved?) {
-        var residualOutput: Tensor?, residualSaved: ConvNorm.Saved?
-        switch shape.residual {
-        case .none: break
-        case .identity: residualOutput = input
-        case .convolution:
-            var residualBuffers = buffers.residual!
-            (residualOutput, residualSaved) = residual!.forward(input, parameters.residual!, &residualBuffers, training: training, threads: threads)
-            buffers.residual = residualBuffers
-        }
+        let (residualOutput, residualSaved) = shape.residual.forward(input, through: residual, parameters.residual, &buffers.residual,
+                                                                     training: training, threads: threads)
         let (g, gcnSaved) = gcn.forward(input, parameters.gcn, &buffers.gcn, training: training, threads: threads)
         var out: Tensor
         var temporalSaved: ConvNorm.Saved?, multiScaleSaved: MultiScaleTCN.Saved?
@@ -85,17 +78,7 @@ public struct STGCN1xBlock: Sendable {
             (out, multiScaleSaved) = multiScale!.forward(g, parameters.multiScale!, &multiScaleBuffers, training: training, threads: threads)
             buffers.multiScale = multiScaleBuffers
         }
-        out.withUnsafeMutableBufferPointer { o in
-            let base = o.baseAddress!
-            if let residualOutput {
-                residualOutput.withUnsafeBufferPointer { r in
-                    let rBase = r.baseAddress!
-                    Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i] + rBase[i]) } }
-                }
-            } else {
-                Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i]) } }
-            }
-        }
+        ResidualKind.addReLU(&out, residual: residualOutput, threads: threads)
         guard training, let gcnSaved else { return (out, nil) }
         return (out, Saved(gcn: gcnSaved, temporal: temporalSaved, multiScale: multiScaleSaved, residual: residualSaved, output: out))
     }
@@ -114,15 +97,7 @@ public struct STGCN1xBlock: Sendable {
             gradients.multiScale = multiScaleGradients
         }
         var dInput = gcn.backward(dG, saved.gcn, parameters.gcn, into: &gradients.gcn, threads: threads)
-        switch shape.residual {
-        case .none: break
-        case .identity: STGCNBlock.addInPlace(&dInput, dPre, threads: threads)
-        case .convolution:
-            var residualGradients = gradients.residual!
-            let dResidual = residual!.backward(dPre, saved.residual!, parameters.residual!, into: &residualGradients, threads: threads)
-            gradients.residual = residualGradients
-            STGCNBlock.addInPlace(&dInput, dResidual, threads: threads)
-        }
+        shape.residual.backward(dPre, through: residual, saved.residual, parameters.residual, into: &gradients.residual, addingTo: &dInput, threads: threads)
         return dInput
     }
 }
