@@ -38,13 +38,4 @@ extension AAGCN {
         }
         return table.entries
     }
-
-    /// Loads the `backbone.*` keys of a 1.x state_dict.
-    public mutating func load(stateDict: [(name: String, tensor: StoredTensor)]) throws(StateDictError) {
-        try loadGCNState(stateDict, entries: stateEntries, parameters: &parameters, buffers: &buffers, owning: ["backbone."])
-    }
-
-    public var parameterCount: Int {
-        stateEntries.reduce(0) { $0 + ($1.slot.isParameter ? $1.shape.reduce(1, *) : 0) }
-    }
 }

@@ -230,7 +230,7 @@ public struct UnitAAGCN: Sendable {
 }
 
 /// `AAGCNBlock`: `ReLU(tcn(gcn(x)) + residual(x))`, tcn = unit_tcn 9x1, residual 0, x, or unit_tcn 1x1.
-public struct AAGCNBlock: Sendable {
+public struct AAGCNBlock: GCNBlock {
     public struct Parameters: Sendable, Equatable {
         public var gcn: UnitAAGCN.Parameters
         public var temporal: ConvNorm.Parameters
@@ -255,6 +255,15 @@ public struct AAGCNBlock: Sendable {
         temporal = ConvNorm(inputChannels: shape.outputChannels, outputChannels: shape.outputChannels, kernelSize: 9, stride: shape.stride)
         residual = shape.residual == .convolution
             ? ConvNorm(inputChannels: shape.inputChannels, outputChannels: shape.outputChannels, stride: shape.stride) : nil
+    }
+
+    /// PyTorch's default-constructed values with A = `graph`.
+    public func makeParameters(graph: Tensor) -> Parameters {
+        Parameters(gcn: gcn.makeParameters(graph: graph), temporal: temporal.makeParameters(), residual: residual?.makeParameters())
+    }
+
+    public func makeBuffers() -> Buffers {
+        Buffers(gcn: gcn.makeBuffers(), temporal: temporal.makeBuffers(), residual: residual?.makeBuffers())
     }
 
     public typealias Gradients = Parameters
@@ -294,15 +303,15 @@ public struct AAGCNBlock: Sendable {
 }
 
 /// The 1.x `AAGCN` backbone (attention off): `backbone.A`, data BN (`MVC` by default), then the blocks.
-public struct AAGCN: Sendable {
-    public struct Parameters: Sendable, Equatable {
+public struct AAGCN: GCNBackbone {
+    public struct Parameters: GCNStageValues {
         /// `backbone.A` (K, V, V), a registered buffer the forward does not read (each block has its own A).
         public var adjacency: Tensor
         public var dataNorm: BatchNorm.Parameters?
         public var blocks: [AAGCNBlock.Parameters]
     }
 
-    public struct Buffers: Sendable, Equatable {
+    public struct Buffers: GCNStageValues {
         public var dataNorm: BatchNorm.Buffers?
         public var blocks: [AAGCNBlock.Buffers]
     }
@@ -335,47 +344,5 @@ public struct AAGCN: Sendable {
 
     public typealias Gradients = Parameters
 
-    public struct Saved: Sendable {
-        let dataNorm: BatchNorm.Saved?
-        let blocks: [AAGCNBlock.Saved]
-    }
-
-    /// Eval-mode features. - Parameter input: (N, M, T, V, C). - Returns: (N·M, C', T', V).
-    public func features(_ input: Tensor, threads: Int = 1) -> Tensor {
-        var copy = self
-        return copy.forward(input, training: false, threads: threads).features
-    }
-
-    /// - Parameter training: BN batch statistics (running statistics updated) and saved state for `backward`.
-    public mutating func forward(_ input: Tensor, training: Bool = false, threads: Int = 1) -> (features: Tensor, saved: Saved?) {
-        var (x, dataSaved) = dataNorm.forward(input, parameters.dataNorm, &buffers.dataNorm, training: training, threads: threads)
-        var saved: [AAGCNBlock.Saved] = []
-        for i in blocks.indices {
-            let (y, blockSaved) = blocks[i].forward(x, parameters.blocks[i], &buffers.blocks[i], training: training, threads: threads)
-            if let blockSaved { saved.append(blockSaved) }
-            x = y
-        }
-        return (x, training ? Saved(dataNorm: dataSaved, blocks: saved) : nil)
-    }
-
-    /// Adds every parameter's gradient for dFeatures (N·M, C', T', V); walks the blocks in reverse, then the data BN.
-    public func backward(_ dFeatures: Tensor, _ saved: Saved, into gradients: inout Gradients, threads: Int = 1) {
-        var dx = dFeatures
-        for i in blocks.indices.reversed() {
-            dx = blocks[i].backward(dx, saved.blocks[i], parameters.blocks[i], into: &gradients.blocks[i], threads: threads)
-        }
-        dataNorm.backward(dx, saved.dataNorm, parameters.dataNorm, into: &gradients.dataNorm, threads: threads)
-    }
-
-    /// Zero gradients shaped like the parameters.
-    public func zeroGradients() -> Gradients {
-        var gradients = parameters
-        for entry in stateEntries {
-            switch entry.slot {
-            case .parameter(let path), .fixed(let path): gradients[keyPath: path].zero()
-            case .buffer, .counter: break
-            }
-        }
-        return gradients
-    }
+    public typealias Saved = GCNBackboneSaved<AAGCNBlock.Saved>
 }
