@@ -324,22 +324,13 @@ public struct AAGCN: GCNBackbone {
     public var buffers: Buffers
 
     public init(configuration: AAGCNConfiguration) throws(ModelConfigurationError) {
-        try configuration.validate()
         self.configuration = configuration
-        let graph = try GCNGraph(layout: configuration.layout, mode: configuration.graphMode, maxHop: configuration.maxHop)
-        self.graph = graph
-        dataNorm = DataNorm(kind: configuration.dataNorm, persons: configuration.numPerson, joints: graph.jointCount, coordinates: configuration.inChannels)
-        let blocks = configuration.blocks.map {
-            AAGCNBlock($0, partitions: graph.partitions, adaptive: configuration.gcnAdaptive, coffEmbedding: configuration.coffEmbedding)
+        (graph, dataNorm, blocks) = try configuration.makeLayers { shape, graph in
+            AAGCNBlock(shape, partitions: graph.partitions, adaptive: configuration.gcnAdaptive, coffEmbedding: configuration.coffEmbedding)
         }
-        self.blocks = blocks
         let adjacency = graph.adjacencyTensor
-        parameters = Parameters(adjacency: adjacency, dataNorm: dataNorm.makeParameters(), blocks: blocks.map {
-            AAGCNBlock.Parameters(gcn: $0.gcn.makeParameters(graph: adjacency), temporal: $0.temporal.makeParameters(), residual: $0.residual?.makeParameters())
-        })
-        buffers = Buffers(dataNorm: dataNorm.makeBuffers(), blocks: blocks.map {
-            AAGCNBlock.Buffers(gcn: $0.gcn.makeBuffers(), temporal: $0.temporal.makeBuffers(), residual: $0.residual?.makeBuffers())
-        })
+        parameters = Parameters(adjacency: adjacency, dataNorm: dataNorm.makeParameters(), blocks: blocks.map { $0.makeParameters(graph: adjacency) })
+        buffers = Buffers(dataNorm: dataNorm.makeBuffers(), blocks: blocks.map { $0.makeBuffers() })
     }
 
     public typealias Gradients = Parameters

@@ -127,16 +127,11 @@ public struct STGCN1x: GCNBackbone {
 
     /// A backbone with PyTorch's default-constructed values and A from the graph; load or initialise before use.
     public init(configuration: STGCN1xConfiguration) throws(ModelConfigurationError) {
-        try configuration.validate()
         self.configuration = configuration
-        let graph = try GCNGraph(layout: configuration.layout, mode: configuration.graphMode, maxHop: configuration.maxHop)
-        self.graph = graph
-        dataNorm = DataNorm(kind: configuration.dataNorm, persons: configuration.numPerson, joints: graph.jointCount, coordinates: configuration.inChannels)
-        let blocks = configuration.blocks.map {
-            STGCN1xBlock($0, partitions: graph.partitions, adaptive: configuration.gcnAdaptive,
+        (graph, dataNorm, blocks) = try configuration.makeLayers { shape, graph in
+            STGCN1xBlock(shape, partitions: graph.partitions, adaptive: configuration.gcnAdaptive,
                          gcnWithResidual: configuration.gcnWithResidual, tcnKind: configuration.tcnKind)
         }
-        self.blocks = blocks
         let adjacency = graph.adjacencyTensor
         parameters = Parameters(dataNorm: dataNorm.makeParameters(), blocks: blocks.map { $0.makeParameters(graph: adjacency) })
         buffers = Buffers(dataNorm: dataNorm.makeBuffers(), blocks: blocks.map { $0.makeBuffers() })
