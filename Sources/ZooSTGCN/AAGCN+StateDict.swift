@@ -1,6 +1,5 @@
 // The MMAction2 1.x state_dict names of the AAGCN backbone (see GCNStateDict.swift for the table's rules).
 import ZooTensor
-import ZooTorch
 
 extension AAGCN {
     public typealias StateEntry = GCNStateEntry<Parameters, Buffers>
