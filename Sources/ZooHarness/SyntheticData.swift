@@ -8,37 +8,18 @@ public enum SyntheticData {
     /// The annotation formats: 0.x (train.pkl and val.pkl) and 1.x (annotations.pkl with splits).
     public static var formats: [String] { [AnnotationFile.Format.v0x, .v1x].map(\.rawValue) }
 
-    /// What `data synth` was asked for, as its options give it; ZooPose's ``SyntheticRecipe`` is built from it here, so the
-    /// CLI needs no compute module.
+    /// What `data synth` was asked for: ZooPose's ``SyntheticRecipe``, built here from the command's options so that the
+    /// CLI names no compute module's type.
     public struct Request: Sendable, Equatable {
-        public var layout: String
-        public var classes: Int
-        public var trainCount: Int
-        public var valCount: Int
-        public var frames: Int
-        public var persons: Int
-        public var seed: UInt64
-        /// Ratio between the most and least frequent class (1 = balanced).
-        public var imbalance: Double
+        let recipe: SyntheticRecipe
 
         public init(layout: String, classes: Int, trainCount: Int, valCount: Int, frames: Int, persons: Int, seed: UInt64, imbalance: Double) {
-            self.layout = layout
-            self.classes = classes
-            self.trainCount = trainCount
-            self.valCount = valCount
-            self.frames = frames
-            self.persons = persons
-            self.seed = seed
-            self.imbalance = imbalance
+            recipe = SyntheticRecipe(layout: layout, classes: classes, trainCount: trainCount, valCount: valCount, frames: frames,
+                                     persons: persons, seed: seed, imbalance: imbalance)
         }
 
         /// Why this request exceeds ``SyntheticRecipe/Limits``, or nil when it fits.
         public var limitViolation: String? { recipe.limitViolation }
-
-        var recipe: SyntheticRecipe {
-            SyntheticRecipe(layout: layout, classes: classes, trainCount: trainCount, valCount: valCount, frames: frames,
-                            persons: persons, seed: seed, imbalance: imbalance)
-        }
     }
 
     /// Writes the dataset atomically into `folder`; returns the files written.

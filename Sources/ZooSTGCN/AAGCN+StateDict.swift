@@ -1,6 +1,5 @@
 // The MMAction2 1.x state_dict names of the AAGCN backbone (see GCNStateDict.swift for the table's rules).
 import ZooTensor
-import ZooTorch
 
 extension AAGCN {
     public typealias StateEntry = GCNStateEntry<Parameters, Buffers>
@@ -37,14 +36,5 @@ extension AAGCN {
             }
         }
         return table.entries
-    }
-
-    /// Loads the `backbone.*` keys of a 1.x state_dict.
-    public mutating func load(stateDict: [(name: String, tensor: StoredTensor)]) throws(StateDictError) {
-        try loadGCNState(stateDict, entries: stateEntries, parameters: &parameters, buffers: &buffers, owning: ["backbone."])
-    }
-
-    public var parameterCount: Int {
-        stateEntries.reduce(0) { $0 + ($1.slot.isParameter ? $1.shape.reduce(1, *) : 0) }
     }
 }

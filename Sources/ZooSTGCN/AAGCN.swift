@@ -33,6 +33,8 @@ public struct UnitAAGCN: Sendable {
     public let embeddingChannels: Int
     public let partitions: Int
     public let adaptive: Bool
+    /// `down`: identity when the channels match, else conv1x1 + BN.
+    public let residual: ResidualKind
     let embed: TemporalConv
     let convD: TemporalConv
     let down: ConvNorm?
@@ -45,7 +47,8 @@ public struct UnitAAGCN: Sendable {
         self.adaptive = adaptive
         embed = TemporalConv(inputChannels: inputChannels, outputChannels: embeddingChannels, kernelSize: 1, stride: 1)
         convD = TemporalConv(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 1, stride: 1)
-        down = inputChannels == outputChannels ? nil : ConvNorm(inputChannels: inputChannels, outputChannels: outputChannels)
+        residual = inputChannels == outputChannels ? .identity : .convolution
+        down = residual == .convolution ? ConvNorm(inputChannels: inputChannels, outputChannels: outputChannels) : nil
     }
 
     public func makeParameters(graph: Tensor) -> Parameters {
@@ -136,17 +139,8 @@ public struct UnitAAGCN: Sendable {
             if y == nil { y = z } else { STGCNBlock.addInPlace(&y!, z, threads: threads) }
         }
         var (out, normSaved) = BatchNorm.forward(y!, parameters.norm, &buffers.norm, training: training, threads: threads)
-        var residual = input, downSaved: ConvNorm.Saved?
-        if let down, let downParameters = parameters.down, var downBuffers = buffers.down {
-            (residual, downSaved) = down.forward(input, downParameters, &downBuffers, training: training, threads: threads)
-            buffers.down = downBuffers
-        }
-        out.withUnsafeMutableBufferPointer { o in
-            residual.withUnsafeBufferPointer { r in
-                let base = o.baseAddress!, rBase = r.baseAddress!
-                Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i] + rBase[i]) } }
-            }
-        }
+        let (residualOutput, downSaved) = residual.forward(input, through: down, parameters.down, &buffers.down, training: training, threads: threads)
+        ResidualKind.addReLU(&out, residual: residualOutput, threads: threads)
         guard training, let normSaved else { return (out, nil) }
         return (out, Saved(input: input, embedA: embedA, embedB: embedB, tanh: tanhs, graphs: graphs, convD: convDSaved,
                            norm: normSaved, down: downSaved, output: out))
@@ -222,12 +216,7 @@ public struct UnitAAGCN: Sendable {
             STGCNBlock.addInPlace(&dInput, embed.backward(dB, embedSaved, parameters.embedB[k], into: &gradients.embedB[k], threads: threads), threads: threads)
         }
         // Residual: down (conv1x1 + BN) or identity; its dInput is summed explicitly.
-        if let down, let downParameters = parameters.down, let downSaved = saved.down, var downGradients = gradients.down {
-            STGCNBlock.addInPlace(&dInput, down.backward(dPre, downSaved, downParameters, into: &downGradients, threads: threads), threads: threads)
-            gradients.down = downGradients
-        } else {
-            STGCNBlock.addInPlace(&dInput, dPre, threads: threads)
-        }
+        residual.backward(dPre, through: down, saved.down, parameters.down, into: &gradients.down, addingTo: &dInput, threads: threads)
         return dInput
     }
 
@@ -241,7 +230,7 @@ public struct UnitAAGCN: Sendable {
 }
 
 /// `AAGCNBlock`: `ReLU(tcn(gcn(x)) + residual(x))`, tcn = unit_tcn 9x1, residual 0, x, or unit_tcn 1x1.
-public struct AAGCNBlock: Sendable {
+public struct AAGCNBlock: GCNBlock {
     public struct Parameters: Sendable, Equatable {
         public var gcn: UnitAAGCN.Parameters
         public var temporal: ConvNorm.Parameters
@@ -268,6 +257,15 @@ public struct AAGCNBlock: Sendable {
             ? ConvNorm(inputChannels: shape.inputChannels, outputChannels: shape.outputChannels, stride: shape.stride) : nil
     }
 
+    /// PyTorch's default-constructed values with A = `graph`.
+    public func makeParameters(graph: Tensor) -> Parameters {
+        Parameters(gcn: gcn.makeParameters(graph: graph), temporal: temporal.makeParameters(), residual: residual?.makeParameters())
+    }
+
+    public func makeBuffers() -> Buffers {
+        Buffers(gcn: gcn.makeBuffers(), temporal: temporal.makeBuffers(), residual: residual?.makeBuffers())
+    }
+
     public typealias Gradients = Parameters
 
     public struct Saved: Sendable {
@@ -287,26 +285,9 @@ public struct AAGCNBlock: Sendable {
     public func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: inout Buffers, training: Bool, threads: Int) -> (output: Tensor, saved: Saved?) {
         let (g, gcnSaved) = gcn.forward(input, parameters.gcn, &buffers.gcn, training: training, threads: threads)
         var (out, temporalSaved) = temporal.forward(g, parameters.temporal, &buffers.temporal, training: training, threads: threads)
-        var residualOutput: Tensor?, residualSaved: ConvNorm.Saved?
-        switch shape.residual {
-        case .none: break
-        case .identity: residualOutput = input
-        case .convolution:
-            var residualBuffers = buffers.residual!
-            (residualOutput, residualSaved) = residual!.forward(input, parameters.residual!, &residualBuffers, training: training, threads: threads)
-            buffers.residual = residualBuffers
-        }
-        out.withUnsafeMutableBufferPointer { o in
-            let base = o.baseAddress!
-            if let residualOutput {
-                residualOutput.withUnsafeBufferPointer { r in
-                    let rBase = r.baseAddress!
-                    Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i] + rBase[i]) } }
-                }
-            } else {
-                Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i]) } }
-            }
-        }
+        let (residualOutput, residualSaved) = shape.residual.forward(input, through: residual, parameters.residual, &buffers.residual,
+                                                                     training: training, threads: threads)
+        ResidualKind.addReLU(&out, residual: residualOutput, threads: threads)
         guard training, let gcnSaved, let temporalSaved else { return (out, nil) }
         return (out, Saved(gcn: gcnSaved, temporal: temporalSaved, residual: residualSaved, output: out))
     }
@@ -316,29 +297,21 @@ public struct AAGCNBlock: Sendable {
         let dPre = STGCNBlock.reluBackward(dOutput, output: saved.output, threads: threads)
         let dG = temporal.backward(dPre, saved.temporal, parameters.temporal, into: &gradients.temporal, threads: threads)
         var dInput = gcn.backward(dG, saved.gcn, parameters.gcn, into: &gradients.gcn, threads: threads)
-        switch shape.residual {
-        case .none: break
-        case .identity: STGCNBlock.addInPlace(&dInput, dPre, threads: threads)
-        case .convolution:
-            var residualGradients = gradients.residual!
-            let dResidual = residual!.backward(dPre, saved.residual!, parameters.residual!, into: &residualGradients, threads: threads)
-            gradients.residual = residualGradients
-            STGCNBlock.addInPlace(&dInput, dResidual, threads: threads)
-        }
+        shape.residual.backward(dPre, through: residual, saved.residual, parameters.residual, into: &gradients.residual, addingTo: &dInput, threads: threads)
         return dInput
     }
 }
 
 /// The 1.x `AAGCN` backbone (attention off): `backbone.A`, data BN (`MVC` by default), then the blocks.
-public struct AAGCN: Sendable {
-    public struct Parameters: Sendable, Equatable {
+public struct AAGCN: GCNBackbone {
+    public struct Parameters: GCNStageValues {
         /// `backbone.A` (K, V, V), a registered buffer the forward does not read (each block has its own A).
         public var adjacency: Tensor
         public var dataNorm: BatchNorm.Parameters?
         public var blocks: [AAGCNBlock.Parameters]
     }
 
-    public struct Buffers: Sendable, Equatable {
+    public struct Buffers: GCNStageValues {
         public var dataNorm: BatchNorm.Buffers?
         public var blocks: [AAGCNBlock.Buffers]
     }
@@ -351,67 +324,16 @@ public struct AAGCN: Sendable {
     public var buffers: Buffers
 
     public init(configuration: AAGCNConfiguration) throws(ModelConfigurationError) {
-        try configuration.validate()
         self.configuration = configuration
-        let graph = try GCNGraph(layout: configuration.layout, mode: configuration.graphMode, maxHop: configuration.maxHop)
-        self.graph = graph
-        dataNorm = DataNorm(kind: configuration.dataNorm, persons: configuration.numPerson, joints: graph.jointCount, coordinates: configuration.inChannels)
-        let blocks = configuration.blocks.map {
-            AAGCNBlock($0, partitions: graph.partitions, adaptive: configuration.gcnAdaptive, coffEmbedding: configuration.coffEmbedding)
+        (graph, dataNorm, blocks) = try configuration.makeLayers { shape, graph in
+            AAGCNBlock(shape, partitions: graph.partitions, adaptive: configuration.gcnAdaptive, coffEmbedding: configuration.coffEmbedding)
         }
-        self.blocks = blocks
         let adjacency = graph.adjacencyTensor
-        parameters = Parameters(adjacency: adjacency, dataNorm: dataNorm.makeParameters(), blocks: blocks.map {
-            AAGCNBlock.Parameters(gcn: $0.gcn.makeParameters(graph: adjacency), temporal: $0.temporal.makeParameters(), residual: $0.residual?.makeParameters())
-        })
-        buffers = Buffers(dataNorm: dataNorm.makeBuffers(), blocks: blocks.map {
-            AAGCNBlock.Buffers(gcn: $0.gcn.makeBuffers(), temporal: $0.temporal.makeBuffers(), residual: $0.residual?.makeBuffers())
-        })
+        parameters = Parameters(adjacency: adjacency, dataNorm: dataNorm.makeParameters(), blocks: blocks.map { $0.makeParameters(graph: adjacency) })
+        buffers = Buffers(dataNorm: dataNorm.makeBuffers(), blocks: blocks.map { $0.makeBuffers() })
     }
 
     public typealias Gradients = Parameters
 
-    public struct Saved: Sendable {
-        let dataNorm: BatchNorm.Saved?
-        let blocks: [AAGCNBlock.Saved]
-    }
-
-    /// Eval-mode features. - Parameter input: (N, M, T, V, C). - Returns: (N·M, C', T', V).
-    public func features(_ input: Tensor, threads: Int = 1) -> Tensor {
-        var copy = self
-        return copy.forward(input, training: false, threads: threads).features
-    }
-
-    /// - Parameter training: BN batch statistics (running statistics updated) and saved state for `backward`.
-    public mutating func forward(_ input: Tensor, training: Bool = false, threads: Int = 1) -> (features: Tensor, saved: Saved?) {
-        var (x, dataSaved) = dataNorm.forward(input, parameters.dataNorm, &buffers.dataNorm, training: training, threads: threads)
-        var saved: [AAGCNBlock.Saved] = []
-        for i in blocks.indices {
-            let (y, blockSaved) = blocks[i].forward(x, parameters.blocks[i], &buffers.blocks[i], training: training, threads: threads)
-            if let blockSaved { saved.append(blockSaved) }
-            x = y
-        }
-        return (x, training ? Saved(dataNorm: dataSaved, blocks: saved) : nil)
-    }
-
-    /// Adds every parameter's gradient for dFeatures (N·M, C', T', V); walks the blocks in reverse, then the data BN.
-    public func backward(_ dFeatures: Tensor, _ saved: Saved, into gradients: inout Gradients, threads: Int = 1) {
-        var dx = dFeatures
-        for i in blocks.indices.reversed() {
-            dx = blocks[i].backward(dx, saved.blocks[i], parameters.blocks[i], into: &gradients.blocks[i], threads: threads)
-        }
-        dataNorm.backward(dx, saved.dataNorm, parameters.dataNorm, into: &gradients.dataNorm, threads: threads)
-    }
-
-    /// Zero gradients shaped like the parameters.
-    public func zeroGradients() -> Gradients {
-        var gradients = parameters
-        for entry in stateEntries {
-            switch entry.slot {
-            case .parameter(let path), .fixed(let path): gradients[keyPath: path].zero()
-            case .buffer, .counter: break
-            }
-        }
-        return gradients
-    }
+    public typealias Saved = GCNBackboneSaved<AAGCNBlock.Saved>
 }

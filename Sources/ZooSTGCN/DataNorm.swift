@@ -35,19 +35,7 @@ public struct DataNorm: Sendable {
                         training: Bool, threads: Int) -> (output: Tensor, saved: BatchNorm.Saved?) {
         let n = input.shape[0], m = input.shape[1], t = input.shape[2], v = input.shape[3], c = input.shape[4]
         // (N, M, T, V, C) -> (N, M, V, C, T): rows of T, one per (n, m, v, c).
-        var permuted = Tensor(uninitialized: [n * m, v * c, t]) { out in
-            input.withUnsafeBufferPointer { x in
-                for sequence in 0..<n * m {
-                    for frame in 0..<t {
-                        for joint in 0..<v {
-                            for coordinate in 0..<c {
-                                out[((sequence * v + joint) * c + coordinate) * t + frame] = x[((sequence * t + frame) * v + joint) * c + coordinate]
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        var permuted = Self.transposed(input, matrices: n * m, rows: t, columns: v * c, shape: [n * m, v * c, t])
         var saved: BatchNorm.Saved?
         if let parameters, var normBuffers = buffers {
             // VC: (N·M, V·C, T); MVC: (N, M·V·C, T) — the same memory, viewed differently.
@@ -58,19 +46,7 @@ public struct DataNorm: Sendable {
             saved = result.saved
         }
         // (S, V, C, T) -> (S, C, T, V)
-        let output = Tensor(uninitialized: [n * m, c, t, v]) { out in
-            permuted.withUnsafeBufferPointer { p in
-                for sequence in 0..<n * m {
-                    for joint in 0..<v {
-                        for coordinate in 0..<c {
-                            for frame in 0..<t {
-                                out[((sequence * c + coordinate) * t + frame) * v + joint] = p[((sequence * v + joint) * c + coordinate) * t + frame]
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let output = Self.transposed(permuted, matrices: n * m, rows: v, columns: c * t, shape: [n * m, c, t, v])
         return (output, saved)
     }
 
@@ -79,20 +55,25 @@ public struct DataNorm: Sendable {
                          into gradients: inout BatchNorm.Parameters?, threads: Int) {
         guard let saved, let parameters, var normGradients = gradients else { return }
         let s = dOutput.shape[0], c = dOutput.shape[1], t = dOutput.shape[2], v = dOutput.shape[3]
-        let permuted = Tensor(uninitialized: kind == .mvc ? [s / persons, persons * v * c, t] : [s, v * c, t]) { out in
-            dOutput.withUnsafeBufferPointer { d in
-                for sequence in 0..<s {
-                    for joint in 0..<v {
-                        for coordinate in 0..<c {
-                            for frame in 0..<t {
-                                out[((sequence * v + joint) * c + coordinate) * t + frame] = d[((sequence * c + coordinate) * t + frame) * v + joint]
-                            }
+        // (S, C, T, V) -> (S, V, C, T), viewed as the forward's BN input.
+        let permuted = Self.transposed(dOutput, matrices: s, rows: c * t, columns: v, shape: kind == .mvc ? [s / persons, persons * v * c, t] : [s, v * c, t])
+        _ = BatchNorm.backward(permuted, saved, parameters, into: &normGradients, threads: threads)
+        gradients = normGradients
+    }
+
+    /// Each of `matrices` (rows, columns) matrices of `x` transposed to (columns, rows), as a tensor of `shape`.
+    /// Values are moved, none computed: the data BN's permutes are all of this form.
+    static func transposed(_ x: Tensor, matrices: Int, rows: Int, columns: Int, shape: [Int]) -> Tensor {
+        Tensor(uninitialized: shape) { out in
+            x.withUnsafeBufferPointer { x in
+                for matrix in 0..<matrices {
+                    for row in 0..<rows {
+                        for column in 0..<columns {
+                            out[(matrix * columns + column) * rows + row] = x[(matrix * rows + row) * columns + column]
                         }
                     }
                 }
             }
         }
-        _ = BatchNorm.backward(permuted, saved, parameters, into: &normGradients, threads: threads)
-        gradients = normGradients
     }
 }

@@ -45,9 +45,6 @@ public enum TCNKind: String, Sendable, CaseIterable {
     case multiScale = "mstcn"
 }
 
-/// How a block's input reaches its output besides the main path.
-public enum ResidualKind: Sendable, Equatable { case none, identity, convolution }
-
 /// One block's channels and stride, as the backbone's constructor lays them out.
 public struct BlockShape: Sendable, Equatable {
     public var inputChannels: Int
@@ -98,33 +95,14 @@ public struct STGCN1xConfiguration: Sendable, Equatable {
         self.tcnKind = tcnKind
     }
 
-    /// The blocks `STGCN.__init__` builds: a first block without residual when in_channels != base_channels,
-    /// then stages 2...num_stages, stride 2 in `down_stages`, channels `int(base·ratio^inflations + 1e-4)`.
-    public var blocks: [BlockShape] {
-        var result: [BlockShape] = []
-        if inChannels != baseChannels {
-            result.append(BlockShape(inputChannels: inChannels, outputChannels: baseChannels, stride: 1, residual: .none))
-        }
-        guard numStages >= 2 else { return result }
-        var current = baseChannels, inflations = 0
-        for stage in 2...numStages {
-            let stride = downStages.contains(stage) ? 2 : 1
-            if inflateStages.contains(stage) { inflations += 1 }
-            var out = baseChannels
-            for _ in 0..<inflations { out *= channelRatio }
-            result.append(BlockShape(inputChannels: current, outputChannels: out, stride: stride,
-                                     residual: current == out && stride == 1 ? .identity : .convolution))
-            current = out
-        }
-        return result
-    }
+    /// The blocks `STGCN.__init__` builds (see ``GCNBackboneConfiguration/stageBlocks(channelRatio:)``).
+    public var blocks: [BlockShape] { stageBlocks(channelRatio: channelRatio) }
 
     /// Channels of the backbone's output.
     public var outputChannels: Int { blocks.last?.outputChannels ?? inChannels }
 
     public func validate() throws(ModelConfigurationError) {
-        _ = try GCNGraph(layout: layout, mode: graphMode, maxHop: maxHop)
-        try validateStages(inChannels: inChannels, baseChannels: baseChannels, numStages: numStages, numPerson: numPerson, prefix: "backbone")
+        try validateStages()
         guard channelRatio >= 1 else { throw ModelConfigurationError(field: "backbone.ch_ratio", value: "\(channelRatio)", expected: "an integer >= 1") }
     }
 }
@@ -169,21 +147,7 @@ public struct AAGCNConfiguration: Sendable, Equatable {
     }
 
     /// The blocks `AAGCN.__init__` builds: channels double (not ch_ratio) in `inflate_stages`.
-    public var blocks: [BlockShape] {
-        var result: [BlockShape] = []
-        if inChannels != baseChannels {
-            result.append(BlockShape(inputChannels: inChannels, outputChannels: baseChannels, stride: 1, residual: .none))
-        }
-        guard numStages >= 2 else { return result }
-        var current = baseChannels
-        for stage in 2...numStages {
-            let out = current * (inflateStages.contains(stage) ? 2 : 1), stride = downStages.contains(stage) ? 2 : 1
-            result.append(BlockShape(inputChannels: current, outputChannels: out, stride: stride,
-                                     residual: current == out && stride == 1 ? .identity : .convolution))
-            current = out
-        }
-        return result
-    }
+    public var blocks: [BlockShape] { stageBlocks(channelRatio: 2) }
 
     public var outputChannels: Int { blocks.last?.outputChannels ?? inChannels }
 
@@ -192,8 +156,7 @@ public struct AAGCNConfiguration: Sendable, Equatable {
             throw ModelConfigurationError(field: "backbone.gcn_attention", value: "True",
                                           expected: "False (SkelZoo implements AAGCN without its STC attention module, as the 2s-AGCN configs use it)")
         }
-        _ = try GCNGraph(layout: layout, mode: graphMode, maxHop: maxHop)
-        try validateStages(inChannels: inChannels, baseChannels: baseChannels, numStages: numStages, numPerson: numPerson, prefix: "backbone")
+        try validateStages()
         guard coffEmbedding >= 1, baseChannels / coffEmbedding >= 1 else {
             throw ModelConfigurationError(field: "backbone.gcn_coff_embedding", value: "\(coffEmbedding)", expected: "an integer in 1...base_channels")
         }
@@ -226,9 +189,69 @@ public struct GCNHeadConfiguration: Sendable, Equatable {
     }
 }
 
-func validateStages(inChannels: Int, baseChannels: Int, numStages: Int, numPerson: Int, prefix: String) throws(ModelConfigurationError) {
-    guard inChannels >= 1 else { throw ModelConfigurationError(field: "\(prefix).in_channels", value: "\(inChannels)", expected: "an integer >= 1") }
-    guard baseChannels >= 1 else { throw ModelConfigurationError(field: "\(prefix).base_channels", value: "\(baseChannels)", expected: "an integer >= 1") }
-    guard numStages >= 1 else { throw ModelConfigurationError(field: "\(prefix).num_stages", value: "\(numStages)", expected: "an integer >= 1") }
-    guard numPerson >= 1 else { throw ModelConfigurationError(field: "\(prefix).num_person", value: "\(numPerson)", expected: "an integer >= 1") }
+/// What the 1.x backbone configurations share: the graph, the data BN and the stage layout.
+protocol GCNBackboneConfiguration {
+    var layout: String { get }
+    var graphMode: GCNGraph.Mode { get }
+    var maxHop: Int { get }
+    var inChannels: Int { get }
+    var baseChannels: Int { get }
+    var dataNorm: DataNormKind { get }
+    var numPerson: Int { get }
+    var numStages: Int { get }
+    var inflateStages: [Int] { get }
+    var downStages: [Int] { get }
+    /// The blocks the backbone's `__init__` builds.
+    var blocks: [BlockShape] { get }
+    func validate() throws(ModelConfigurationError)
+}
+
+extension STGCN1xConfiguration: GCNBackboneConfiguration {}
+extension AAGCNConfiguration: GCNBackboneConfiguration {}
+
+extension GCNBackboneConfiguration {
+    /// The blocks `STGCN.__init__` and `AAGCN.__init__` build: a first block without residual when in_channels !=
+    /// base_channels, then stages 2...num_stages, stride 2 in `down_stages`, channels `base·ratio^inflations` with
+    /// one inflation per stage in `inflate_stages` (STGCN: `int(base·ch_ratio**inflations + 1e-4)`; AAGCN doubles).
+    func stageBlocks(channelRatio: Int) -> [BlockShape] {
+        var result: [BlockShape] = []
+        if inChannels != baseChannels {
+            result.append(BlockShape(inputChannels: inChannels, outputChannels: baseChannels, stride: 1, residual: .none))
+        }
+        guard numStages >= 2 else { return result }
+        var current = baseChannels, inflations = 0
+        for stage in 2...numStages {
+            let stride = downStages.contains(stage) ? 2 : 1
+            if inflateStages.contains(stage) { inflations += 1 }
+            var out = baseChannels
+            for _ in 0..<inflations { out *= channelRatio }
+            result.append(BlockShape(inputChannels: current, outputChannels: out, stride: stride,
+                                     residual: current == out && stride == 1 ? .identity : .convolution))
+            current = out
+        }
+        return result
+    }
+
+    /// The graph `graph_cfg` describes. - Throws: ``ModelConfigurationError`` for an unknown layout or mode.
+    func makeGraph() throws(ModelConfigurationError) -> GCNGraph {
+        try GCNGraph(layout: layout, mode: graphMode, maxHop: maxHop)
+    }
+
+    /// The graph and the `backbone.*` sizes every 1.x backbone needs.
+    func validateStages() throws(ModelConfigurationError) {
+        _ = try makeGraph()
+        guard inChannels >= 1 else { throw ModelConfigurationError(field: "backbone.in_channels", value: "\(inChannels)", expected: "an integer >= 1") }
+        guard baseChannels >= 1 else { throw ModelConfigurationError(field: "backbone.base_channels", value: "\(baseChannels)", expected: "an integer >= 1") }
+        guard numStages >= 1 else { throw ModelConfigurationError(field: "backbone.num_stages", value: "\(numStages)", expected: "an integer >= 1") }
+        guard numPerson >= 1 else { throw ModelConfigurationError(field: "backbone.num_person", value: "\(numPerson)", expected: "an integer >= 1") }
+    }
+
+    /// Validates, then builds the graph, the data BN and one block per ``BlockShape`` with `makeBlock`.
+    func makeLayers<Block>(_ makeBlock: (BlockShape, GCNGraph) -> Block) throws(ModelConfigurationError)
+        -> (graph: GCNGraph, dataNorm: DataNorm, blocks: [Block]) {
+        try validate()
+        let graph = try makeGraph()
+        let dataNorm = DataNorm(kind: dataNorm, persons: numPerson, joints: graph.jointCount, coordinates: inChannels)
+        return (graph, dataNorm, blocks.map { makeBlock($0, graph) })
+    }
 }

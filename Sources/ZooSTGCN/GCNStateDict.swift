@@ -162,14 +162,4 @@ extension STGCN1x {
         }
         return table.entries
     }
-
-    /// Loads the `backbone.*` keys of a 1.x state_dict (other keys are left to the head).
-    public mutating func load(stateDict: [(name: String, tensor: StoredTensor)]) throws(StateDictError) {
-        try loadGCNState(stateDict, entries: stateEntries, parameters: &parameters, buffers: &buffers, owning: ["backbone."])
-    }
-
-    /// Trainable parameters, as `sum(p.numel() for p in backbone.parameters())`.
-    public var parameterCount: Int {
-        stateEntries.reduce(0) { $0 + ($1.slot.isParameter ? $1.shape.reduce(1, *) : 0) }
-    }
 }

@@ -61,34 +61,27 @@ public struct RecognizerGCN: Sendable {
         self.head = Head.Parameters(weight: Tensor(zeros: [head.numClasses, features]), bias: Tensor(zeros: [head.numClasses]))
     }
 
-    /// The graph the backbone builds.
-    public var graph: GCNGraph {
+    /// The backbone in use, for what every backbone answers alike.
+    var backbone: any GCNBackbone {
         switch network {
-        case .stgcn(let model): model.graph
-        case .aagcn(let model): model.graph
+        case .stgcn(let model): model
+        case .aagcn(let model): model
         }
     }
 
-    var inChannels: Int {
+    /// The backbone's configuration, for the fields every backbone has.
+    var backboneConfiguration: any GCNBackboneConfiguration {
         switch configuration.backbone {
-        case .stgcn(let backbone): backbone.inChannels
-        case .aagcn(let backbone): backbone.inChannels
+        case .stgcn(let backbone): backbone
+        case .aagcn(let backbone): backbone
         }
     }
 
-    var numPerson: Int {
-        switch configuration.backbone {
-        case .stgcn(let backbone): backbone.numPerson
-        case .aagcn(let backbone): backbone.numPerson
-        }
-    }
-
-    var dataNorm: DataNormKind {
-        switch configuration.backbone {
-        case .stgcn(let backbone): backbone.dataNorm
-        case .aagcn(let backbone): backbone.dataNorm
-        }
-    }
+    /// The graph the backbone builds.
+    public var graph: GCNGraph { backbone.graph }
+    var inChannels: Int { backboneConfiguration.inChannels }
+    var numPerson: Int { backboneConfiguration.numPerson }
+    var dataNorm: DataNormKind { backboneConfiguration.dataNorm }
 
     // MARK: - Inference
 
@@ -107,10 +100,7 @@ public struct RecognizerGCN: Sendable {
     /// - Returns: (N, NC).
     public func clipLogits(_ clips: Tensor, threads: Int = 1) throws(ModelConfigurationError) -> Tensor {
         try checkInput(clips)
-        let features: Tensor = switch network {
-        case .stgcn(let model): model.features(clips, threads: threads)
-        case .aagcn(let model): model.features(clips, threads: threads)
-        }
+        let features = backbone.features(clips, threads: threads)
         return Head(persons: clips.shape[1]).forward(features, head).logits
     }
 
@@ -194,29 +184,21 @@ public struct RecognizerGCN: Sendable {
 
     /// Trainable parameters, as `sum(p.numel() for p in model.parameters())`.
     public var parameterCount: Int {
-        let backbone = switch network {
-        case .stgcn(let model): model.parameterCount
-        case .aagcn(let model): model.parameterCount
-        }
-        return backbone + head.weight.count + head.bias.count
+        backbone.parameterCount + head.weight.count + head.bias.count
     }
 
     /// The state_dict in PyTorch's order and shapes, `backbone.*` then `cls_head.fc.*`: what a 1.x checkpoint holds
     /// (Float values, or an Int64 `num_batches_tracked`).
     public func stateDict() -> [(name: String, shape: [Int], values: STGCN.StateValue)] {
-        let backbone = switch network {
-        case .stgcn(let model): gcnStateDict(model.stateEntries, model.parameters, model.buffers)
-        case .aagcn(let model): gcnStateDict(model.stateEntries, model.parameters, model.buffers)
+        func values<Backbone: GCNBackbone>(_ model: Backbone) -> [(name: String, shape: [Int], values: STGCN.StateValue)] {
+            gcnStateDict(model.stateEntries, model.parameters, model.buffers)
         }
-        return backbone + gcnStateDict(headEntries, head, head)
+        return values(backbone) + gcnStateDict(headEntries, head, head)
     }
 
     /// Every state_dict key with its shape, in PyTorch's order.
     public var stateDictShapes: [(name: String, shape: [Int])] {
-        let backbone: [(String, [Int])] = switch network {
-        case .stgcn(let model): model.stateEntries.map { ($0.name, $0.shape) }
-        case .aagcn(let model): model.stateEntries.map { ($0.name, $0.shape) }
-        }
-        return backbone + headEntries.map { ($0.name, $0.shape) }
+        func shapes<Backbone: GCNBackbone>(_ model: Backbone) -> [(name: String, shape: [Int])] { model.stateEntries.map { ($0.name, $0.shape) } }
+        return shapes(backbone) + headEntries.map { ($0.name, $0.shape) }
     }
 }

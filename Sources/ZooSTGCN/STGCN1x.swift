@@ -6,7 +6,7 @@
 import ZooTensor
 
 /// `STGCNBlock` of MMAction2 1.x: `out = ReLU(tcn(gcn(x)) + residual(x))`, residual 0, x, or `unit_tcn` 1x1.
-public struct STGCN1xBlock: Sendable {
+public struct STGCN1xBlock: GCNBlock {
     public struct Parameters: Sendable, Equatable {
         public var gcn: UnitGCN.Parameters
         public var temporal: ConvNorm.Parameters?          // tcn (unit_tcn: tcn.conv, tcn.bn)
@@ -64,15 +64,8 @@ public struct STGCN1xBlock: Sendable {
 
     /// - Parameter input: (S, Cin, T, V). - Returns: (S, Cout, T', V).
     public func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: inout Buffers, training: Bool, threads: Int) -> (output: Tensor, saved: Saved?) {
-        var residualOutput: Tensor?, residualSaved: ConvNorm.Saved?
-        switch shape.residual {
-        case .none: break
-        case .identity: residualOutput = input
-        case .convolution:
-            var residualBuffers = buffers.residual!
-            (residualOutput, residualSaved) = residual!.forward(input, parameters.residual!, &residualBuffers, training: training, threads: threads)
-            buffers.residual = residualBuffers
-        }
+        let (residualOutput, residualSaved) = shape.residual.forward(input, through: residual, parameters.residual, &buffers.residual,
+                                                                     training: training, threads: threads)
         let (g, gcnSaved) = gcn.forward(input, parameters.gcn, &buffers.gcn, training: training, threads: threads)
         var out: Tensor
         var temporalSaved: ConvNorm.Saved?, multiScaleSaved: MultiScaleTCN.Saved?
@@ -85,17 +78,7 @@ public struct STGCN1xBlock: Sendable {
             (out, multiScaleSaved) = multiScale!.forward(g, parameters.multiScale!, &multiScaleBuffers, training: training, threads: threads)
             buffers.multiScale = multiScaleBuffers
         }
-        out.withUnsafeMutableBufferPointer { o in
-            let base = o.baseAddress!
-            if let residualOutput {
-                residualOutput.withUnsafeBufferPointer { r in
-                    let rBase = r.baseAddress!
-                    Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i] + rBase[i]) } }
-                }
-            } else {
-                Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i]) } }
-            }
-        }
+        ResidualKind.addReLU(&out, residual: residualOutput, threads: threads)
         guard training, let gcnSaved else { return (out, nil) }
         return (out, Saved(gcn: gcnSaved, temporal: temporalSaved, multiScale: multiScaleSaved, residual: residualSaved, output: out))
     }
@@ -114,37 +97,26 @@ public struct STGCN1xBlock: Sendable {
             gradients.multiScale = multiScaleGradients
         }
         var dInput = gcn.backward(dG, saved.gcn, parameters.gcn, into: &gradients.gcn, threads: threads)
-        switch shape.residual {
-        case .none: break
-        case .identity: STGCNBlock.addInPlace(&dInput, dPre, threads: threads)
-        case .convolution:
-            var residualGradients = gradients.residual!
-            let dResidual = residual!.backward(dPre, saved.residual!, parameters.residual!, into: &residualGradients, threads: threads)
-            gradients.residual = residualGradients
-            STGCNBlock.addInPlace(&dInput, dResidual, threads: threads)
-        }
+        shape.residual.backward(dPre, through: residual, saved.residual, parameters.residual, into: &gradients.residual, addingTo: &dInput, threads: threads)
         return dInput
     }
 }
 
 /// The 1.x `STGCN` backbone: data BN, then the blocks. Input (N, M, T, V, C), output (N·M, C', T', V).
-public struct STGCN1x: Sendable {
-    public struct Parameters: Sendable, Equatable {
+public struct STGCN1x: GCNBackbone {
+    public struct Parameters: GCNStageValues {
         public var dataNorm: BatchNorm.Parameters?
         public var blocks: [STGCN1xBlock.Parameters]
     }
 
     public typealias Gradients = Parameters
 
-    public struct Buffers: Sendable, Equatable {
+    public struct Buffers: GCNStageValues {
         public var dataNorm: BatchNorm.Buffers?
         public var blocks: [STGCN1xBlock.Buffers]
     }
 
-    public struct Saved: Sendable {
-        let dataNorm: BatchNorm.Saved?
-        let blocks: [STGCN1xBlock.Saved]
-    }
+    public typealias Saved = GCNBackboneSaved<STGCN1xBlock.Saved>
 
     public let configuration: STGCN1xConfiguration
     public let graph: GCNGraph
@@ -155,60 +127,13 @@ public struct STGCN1x: Sendable {
 
     /// A backbone with PyTorch's default-constructed values and A from the graph; load or initialise before use.
     public init(configuration: STGCN1xConfiguration) throws(ModelConfigurationError) {
-        try configuration.validate()
         self.configuration = configuration
-        let graph = try GCNGraph(layout: configuration.layout, mode: configuration.graphMode, maxHop: configuration.maxHop)
-        self.graph = graph
-        dataNorm = DataNorm(kind: configuration.dataNorm, persons: configuration.numPerson, joints: graph.jointCount, coordinates: configuration.inChannels)
-        let blocks = configuration.blocks.map {
-            STGCN1xBlock($0, partitions: graph.partitions, adaptive: configuration.gcnAdaptive,
+        (graph, dataNorm, blocks) = try configuration.makeLayers { shape, graph in
+            STGCN1xBlock(shape, partitions: graph.partitions, adaptive: configuration.gcnAdaptive,
                          gcnWithResidual: configuration.gcnWithResidual, tcnKind: configuration.tcnKind)
         }
-        self.blocks = blocks
         let adjacency = graph.adjacencyTensor
         parameters = Parameters(dataNorm: dataNorm.makeParameters(), blocks: blocks.map { $0.makeParameters(graph: adjacency) })
         buffers = Buffers(dataNorm: dataNorm.makeBuffers(), blocks: blocks.map { $0.makeBuffers() })
-    }
-
-    /// - Parameters:
-    ///   - input: (N, M, T, V, C) with M = `num_person` (checked by the caller, ``RecognizerGCN``).
-    ///   - training: batch statistics in every BN (running stats updated) and saved state for ``backward(_:_:into:threads:)``.
-    /// - Returns: features (N·M, C', T', V).
-    public mutating func forward(_ input: Tensor, training: Bool = false, threads: Int = 1) -> (features: Tensor, saved: Saved?) {
-        var (x, dataSaved) = dataNorm.forward(input, parameters.dataNorm, &buffers.dataNorm, training: training, threads: threads)
-        var saved: [STGCN1xBlock.Saved] = []
-        for i in blocks.indices {
-            let (y, blockSaved) = blocks[i].forward(x, parameters.blocks[i], &buffers.blocks[i], training: training, threads: threads)
-            if let blockSaved { saved.append(blockSaved) }
-            x = y
-        }
-        return (x, training ? Saved(dataNorm: dataSaved, blocks: saved) : nil)
-    }
-
-    /// Eval-mode features without touching the model (BN running stats are only read in eval).
-    public func features(_ input: Tensor, threads: Int = 1) -> Tensor {
-        var copy = self
-        return copy.forward(input, training: false, threads: threads).features
-    }
-
-    /// Adds every parameter's gradient for dFeatures (N·M, C', T', V); walks the blocks in reverse, then the data BN.
-    public func backward(_ dFeatures: Tensor, _ saved: Saved, into gradients: inout Gradients, threads: Int = 1) {
-        var dx = dFeatures
-        for i in blocks.indices.reversed() {
-            dx = blocks[i].backward(dx, saved.blocks[i], parameters.blocks[i], into: &gradients.blocks[i], threads: threads)
-        }
-        dataNorm.backward(dx, saved.dataNorm, parameters.dataNorm, into: &gradients.dataNorm, threads: threads)
-    }
-
-    /// Zero gradients shaped like the parameters.
-    public func zeroGradients() -> Gradients {
-        var gradients = parameters
-        for entry in stateEntries {
-            switch entry.slot {
-            case .parameter(let path), .fixed(let path): gradients[keyPath: path].zero()
-            case .buffer, .counter: break
-            }
-        }
-        return gradients
     }
 }

@@ -82,15 +82,7 @@ public struct UnitGCN: Sendable {
     /// - Parameter input: (S, Cin, T, V). - Returns: (S, Cout, T, V).
     public func forward(_ input: Tensor, _ parameters: Parameters, _ buffers: inout Buffers, training: Bool, threads: Int) -> (output: Tensor, saved: Saved?) {
         let s = input.shape[0], t = input.shape[2], v = input.shape[3], rows = outputChannels * t
-        var residualOutput: Tensor?, downSaved: ConvNorm.Saved?
-        switch residual {
-        case .none: break
-        case .identity: residualOutput = input
-        case .convolution:
-            var downBuffers = buffers.down!
-            (residualOutput, downSaved) = down!.forward(input, parameters.down!, &downBuffers, training: training, threads: threads)
-            buffers.down = downBuffers
-        }
+        let (residualOutput, downSaved) = residual.forward(input, through: down, parameters.down, &buffers.down, training: training, threads: threads)
         let (y, convSaved) = conv.forward(input, parameters.conv, saving: training, threads: threads)
         let effective = effectiveAdjacency(parameters)
         let k = partitions
@@ -109,17 +101,7 @@ public struct UnitGCN: Sendable {
             }
         }
         var (out, normSaved) = BatchNorm.forward(z, parameters.norm, &buffers.norm, training: training, threads: threads)
-        out.withUnsafeMutableBufferPointer { o in
-            let base = o.baseAddress!
-            if let residualOutput {
-                residualOutput.withUnsafeBufferPointer { r in
-                    let rBase = r.baseAddress!
-                    Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i] + rBase[i]) } }
-                }
-            } else {
-                Parallel.chunks(o.count, threads: threads) { range in for i in range { base[i] = max(0, base[i]) } }
-            }
-        }
+        ResidualKind.addReLU(&out, residual: residualOutput, threads: threads)
         guard training, let convSaved, let normSaved else { return (out, nil) }
         return (out, Saved(conv: convSaved, projected: y, effective: effective, norm: normSaved, down: downSaved, output: out))
     }
@@ -166,15 +148,7 @@ public struct UnitGCN: Sendable {
             break
         }
         var dInput = conv.backward(dY, saved.conv, parameters.conv, into: &gradients.conv, threads: threads)
-        switch residual {
-        case .none: break
-        case .identity: STGCNBlock.addInPlace(&dInput, dPre, threads: threads)
-        case .convolution:
-            var downGradients = gradients.down!
-            let dDown = down!.backward(dPre, saved.down!, parameters.down!, into: &downGradients, threads: threads)
-            gradients.down = downGradients
-            STGCNBlock.addInPlace(&dInput, dDown, threads: threads)
-        }
+        residual.backward(dPre, through: down, saved.down, parameters.down, into: &gradients.down, addingTo: &dInput, threads: threads)
         return dInput
     }
 }
