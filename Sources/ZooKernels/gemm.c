@@ -85,32 +85,93 @@ static void copy_panel(float *panel, int width, const float *source, long ld, lo
     }
 }
 
+/// Packs `extent` rows of op(A) (width MR) or columns of op(B) (width NR), starting at `first`, over the k range
+/// pc..<pc+kc, as panels laid out [kk][r] (rows or columns past `extent` are zero). `interleaved`: the source
+/// holds each row/column contiguously along k (row-major A, transposed B); otherwise along the panel's width.
+static void pack_panels(const zk_micro_kernel *kernel, float *packed, int width, const float *source, long ld,
+                        int interleaved, long first, long extent, long pc, long kc) {
+    zk_interleave_fn interleave = kernel->interleave ? kernel->interleave : zk_interleave;
+    for (long p = 0; p < extent; p += width) {
+        long count = extent - p < width ? extent - p : width;
+        if (interleaved) {
+            interleave(packed + p * kc, width, source + (first + p) * ld + pc, ld, count, kc);
+        } else {
+            copy_panel(packed + p * kc, width, source + pc * ld + first + p, ld, kc, count);
+        }
+    }
+}
+
 /// A's rows ic..<ic+mc, k range pc..<pc+kc, as MR-tall panels laid out [kk][r] (rows past mc are zero).
 static void pack_a(const zk_micro_kernel *kernel, float *packed, const float *a, long lda, int trans,
                    long ic, long mc, long pc, long kc) {
-    const int mr = kernel->mr;
-    zk_interleave_fn interleave = kernel->interleave ? kernel->interleave : zk_interleave;
-    for (long p = 0; p < mc; p += mr) {
-        long rows = mc - p < mr ? mc - p : mr;
-        if (trans) {
-            copy_panel(packed + p * kc, mr, a + pc * lda + ic + p, lda, kc, rows);
-        } else {
-            interleave(packed + p * kc, mr, a + (ic + p) * lda + pc, lda, rows, kc);
-        }
-    }
+    pack_panels(kernel, packed, kernel->mr, a, lda, !trans, ic, mc, pc, kc);
 }
 
 /// B's k range pc..<pc+kc, columns jc..<jc+nc, as NR-wide panels laid out [kk][c] (columns past nc are zero).
 static void pack_b(const zk_micro_kernel *kernel, float *packed, const float *b, long ldb, int trans,
                    long pc, long kc, long jc, long nc) {
-    const int nr = kernel->nr;
-    zk_interleave_fn interleave = kernel->interleave ? kernel->interleave : zk_interleave;
-    for (long p = 0; p < nc; p += nr) {
-        long cols = nc - p < nr ? nc - p : nr;
-        if (trans) {
-            interleave(packed + p * kc, nr, b + (jc + p) * ldb + pc, ldb, cols, kc);
-        } else {
-            copy_panel(packed + p * kc, nr, b + pc * ldb + jc + p, ldb, kc, cols);
+    pack_panels(kernel, packed, kernel->nr, b, ldb, trans, jc, nc, pc, kc);
+}
+
+// MARK: - Temporal convolution columns
+
+/// Row kk = c*Kt + k of the implicit im2col reads channel c at input frame t'*stride + offset, for t' in
+/// first..<end; the rest of the row is padding (0).
+typedef struct { const float *channel; long offset, first, end; } temporal_row;
+
+static temporal_row temporal_row_at(const zk_temporal_columns *b, long kk) {
+    long ch = kk / b->kernel, tap = kk - ch * b->kernel;
+    long offset = tap * b->dilation - b->padding;
+    long first = offset >= 0 ? 0 : (b->stride - 1 - offset) / b->stride;
+    long end = offset > b->frames - 1 ? 0 : (b->frames - 1 - offset) / b->stride + 1;
+    if (end > b->out_frames) end = b->out_frames;
+    if (first > end) first = end;
+    temporal_row row = {b->input + ch * b->frames * b->joints, offset, first, end};
+    return row;
+}
+
+/// pack_b for the implicit im2col: rows pc..<pc+kc, columns jc..<jc+nc as NR-wide panels [kk][c], zero padded;
+/// every value is the im2col entry copy_panel would have read.
+static void pack_temporal(int nr, float *packed, const zk_temporal_columns *b, long pc, long kc, long jc, long nc) {
+    const long v = b->joints;
+    for (long kk = 0; kk < kc; kk++) {
+        temporal_row row = temporal_row_at(b, pc + kk);
+        // Columns j = t'*V + joint with t' in first..<end are inside the clip.
+        long lo = row.first * v, hi = row.end * v;
+        for (long p = 0; p < nc; p += nr) {
+            float *target = packed + p * kc + kk * nr;
+            long j0 = jc + p, cols = nc - p < nr ? nc - p : nr;
+            long col = 0;
+            if (b->stride == 1) {
+                // Column j reads the channel's value j + offset*V: zeros, one contiguous run, zeros.
+                long inside = lo - j0 < 0 ? 0 : (lo - j0 < cols ? lo - j0 : cols);
+                long past = hi - j0 < inside ? inside : (hi - j0 < cols ? hi - j0 : cols);
+                long shift = j0 + row.offset * v;
+                for (; col < inside; col++) target[col] = 0.0f;
+                for (; col < past; col++) target[col] = row.channel[shift + col];
+            } else {
+                long t = j0 / v, joint = j0 - t * v;
+                for (; col < cols; col++) {
+                    target[col] = t >= row.first && t < row.end ? row.channel[(t * b->stride + row.offset) * v + joint] : 0.0f;
+                    if (++joint == v) { joint = 0; t++; }
+                }
+            }
+            for (; col < nr; col++) target[col] = 0.0f;
+        }
+    }
+}
+
+/// The implicit im2col written out (for the scalar reference, which reads B directly).
+static void temporal_materialise(float *columns, const zk_temporal_columns *b) {
+    const long n = b->out_frames * b->joints;
+    for (long kk = 0; kk < b->channels * b->kernel; kk++) {
+        temporal_row row = temporal_row_at(b, kk);
+        float *target = columns + kk * n;
+        for (long t = 0; t < b->out_frames; t++) {
+            for (long joint = 0; joint < b->joints; joint++) {
+                target[t * b->joints + joint] = t >= row.first && t < row.end
+                    ? row.channel[(t * b->stride + row.offset) * b->joints + joint] : 0.0f;
+            }
         }
     }
 }
@@ -144,8 +205,10 @@ void zk_edge_store(const float *tile, int nr, float *c, long ldc, int add, int r
     }
 }
 
+/// `temporal`: B is that implicit im2col (not transposed; `b` unused), else B is `b`.
 static void sgemm_blocked(const zk_micro_kernel *kernel, int trans_a, int trans_b, long m, long n, long k,
-                          const float *a, long lda, const float *b, long ldb, int accumulate, float *c, long ldc) {
+                          const float *a, long lda, const float *b, long ldb, const zk_temporal_columns *temporal,
+                          int accumulate, float *c, long ldc) {
     const int mr = kernel->mr, nr = kernel->nr;
     // Cache blocks are whole numbers of register tiles, so a packed block never outgrows its buffer.
     const long mc_max = kernel->mc / mr * mr, nc_max = kernel->nc / nr * nr;
@@ -163,7 +226,11 @@ static void sgemm_blocked(const zk_micro_kernel *kernel, int trans_a, int trans_
         for (long pc = 0; pc < k; pc += ZK_KC) {
             long kc = k - pc < ZK_KC ? k - pc : ZK_KC;
             int add = pc > 0 || accumulate;
-            pack_b(kernel, packed_b, b, ldb, trans_b, pc, kc, jc, nc);
+            if (temporal) {
+                pack_temporal(kernel->nr, packed_b, temporal, pc, kc, jc, nc);
+            } else {
+                pack_b(kernel, packed_b, b, ldb, trans_b, pc, kc, jc, nc);
+            }
             for (long ic = 0; ic < m; ic += mc_max) {
                 long mc = m - ic < mc_max ? m - ic : mc_max;
                 pack_a(kernel, packed_a, a, lda, trans_a, ic, mc, pc, kc);
@@ -208,18 +275,39 @@ const char *zk_isa_name(zk_isa isa) {
     return "unknown";
 }
 
+/// The micro-kernel of `isa`, NULL for scalar or when this CPU lacks it.
+static const zk_micro_kernel *micro_kernel(zk_isa isa) {
+    switch (isa) {
+    case ZK_ISA_AVX2: return zk_avx2_kernel();
+    case ZK_ISA_AVX512: return zk_avx512_kernel();
+    case ZK_ISA_NEON: return zk_neon_kernel();
+    case ZK_ISA_SCALAR: return NULL;
+    }
+    return NULL;
+}
+
+void zk_sgemm_temporal(zk_isa isa, long m, const float *a, long lda, const zk_temporal_columns *columns,
+                       int accumulate, float *c, long ldc) {
+    long n = columns->out_frames * columns->joints, k = columns->channels * columns->kernel;
+    if (m <= 0 || n <= 0) return;
+    const zk_micro_kernel *kernel = micro_kernel(isa);
+    if (kernel) {
+        sgemm_blocked(kernel, 0, 0, m, n, k, a, lda, NULL, n, columns, accumulate, c, ldc);
+    } else {
+        float *b = malloc((size_t)(k > 0 ? k : 1) * (size_t)n * sizeof(float));
+        if (!b) abort();  // out of memory: as packing_buffer
+        temporal_materialise(b, columns);
+        sgemm_reference(0, 0, m, n, k, a, lda, b, n, accumulate, c, ldc);
+        free(b);
+    }
+}
+
 void zk_sgemm(zk_isa isa, int trans_a, int trans_b, long m, long n, long k,
               const float *a, long lda, const float *b, long ldb, int accumulate, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
-    const zk_micro_kernel *kernel = NULL;
-    switch (isa) {
-    case ZK_ISA_AVX2: kernel = zk_avx2_kernel(); break;
-    case ZK_ISA_AVX512: kernel = zk_avx512_kernel(); break;
-    case ZK_ISA_NEON: kernel = zk_neon_kernel(); break;
-    case ZK_ISA_SCALAR: break;
-    }
+    const zk_micro_kernel *kernel = micro_kernel(isa);
     if (kernel) {
-        sgemm_blocked(kernel, trans_a, trans_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+        sgemm_blocked(kernel, trans_a, trans_b, m, n, k, a, lda, b, ldb, NULL, accumulate, c, ldc);
     } else {
         sgemm_reference(trans_a, trans_b, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
     }

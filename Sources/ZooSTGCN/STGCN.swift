@@ -136,11 +136,8 @@ public struct STGCN: Sendable {
         var (x, dataSaved) = normalizeInput(input, training: training, threads: threads)
         var savedBlocks: [BlockState] = [], activations: [Tensor] = []
         let plan = training ? retention(sequences: x.shape[0], frames: x.shape[2], budget: activationBudget) : []
-        for i in blocks.indices {
-            if !training {
-                x = blocks[i].forwardEval(x, parameters.blocks[i], buffers.blocks[i], pattern: adjacency, threads: threads)
-                continue
-            }
+        if !training { x = forwardEvalBlocks(x, threads: threads) }
+        for i in blocks.indices where training {
             let blockRNG = dropoutRNG?.substream(UInt64(i)), before = buffers.blocks[i]
             let (y, state) = blocks[i].forwardTraining(x, parameters.blocks[i], &buffers.blocks[i], pattern: adjacency,
                                                        dropoutRNG: blockRNG, retention: plan[i], threads: threads)
@@ -152,6 +149,36 @@ public struct STGCN: Sendable {
         let (logits, headSaved) = head.forward(x, parameters.head)
         let saved = training ? Saved(dataNorm: dataSaved, activations: activations, blocks: savedBlocks, head: headSaved, inputShape: input.shape) : nil
         return (logits, x, saved)
+    }
+
+    /// The blocks in eval mode (fused per sequence): activations alternate between two buffers and the workers'
+    /// scratch is one workspace for every block, so a forward maps its large buffers once, not once per block; the
+    /// last block writes the returned tensor. Same operations as ``STGCNBlock/forwardEval(_:_:_:pattern:threads:)``.
+    func forwardEvalBlocks(_ input: Tensor, threads: Int) -> Tensor {
+        guard !blocks.isEmpty else { return input }
+        let s = input.shape[0], v = input.shape[3], k = adjacency.shape[0]
+        var frames = [input.shape[2]], activation = 0, scratch = 0
+        for (i, block) in blocks.enumerated() {
+            scratch = max(scratch, block.evalScratchCount(frames: frames[i], joints: v, partitions: k))
+            frames.append(block.temporal.outputFrames(frames[i]))
+            if i < blocks.count - 1 { activation = max(activation, s * block.gcn.outputChannels * frames[i + 1] * v) }
+        }
+        var workspace = [Float](repeating: 0, count: max(1, min(threads, s)) * scratch + 2 * activation)
+        let last = blocks.count - 1
+        return Tensor(uninitialized: [s, blocks[last].gcn.outputChannels, frames[last + 1], v]) { out in
+            input.withUnsafeBufferPointer { x in
+                workspace.withUnsafeMutableBufferPointer { w in
+                    let ping = w.baseAddress!, pong = ping + activation, scratchBase = pong + activation
+                    var source = x.baseAddress!
+                    for i in blocks.indices {
+                        let target = i == last ? out.baseAddress! : (i % 2 == 0 ? ping : pong)
+                        blocks[i].forwardEval(source, into: target, sequences: s, frames: frames[i], joints: v, parameters.blocks[i],
+                                              buffers.blocks[i], pattern: adjacency, workspace: scratchBase, threads: threads)
+                        source = UnsafePointer(target)
+                    }
+                }
+            }
+        }
     }
 
     /// (N, C, T, V, M) -> data BN over channels v*C + c -> (S, C, T, V), S index n*M + m.

@@ -6,8 +6,31 @@ extension STGCNBlock {
     /// with running-stat BN, but each sequence goes through the whole block while its intermediates are still in
     /// cache, instead of one batch-sized tensor per step. Nothing is saved.
     func forwardEval(_ input: Tensor, _ parameters: Parameters, _ buffers: Buffers, pattern: Tensor, threads: Int) -> Tensor {
-        let s = input.shape[0], cin = input.shape[1], t = input.shape[2], v = input.shape[3]
-        let k = pattern.shape[0], cout = gcn.outputChannels, kc = k * cout, p = t * v
+        let s = input.shape[0], t = input.shape[2], v = input.shape[3]
+        let workers = max(1, min(threads, s)), scratch = evalScratchCount(frames: t, joints: v, partitions: pattern.shape[0])
+        var workspace = [Float](repeating: 0, count: workers * scratch)
+        return Tensor(uninitialized: [s, gcn.outputChannels, temporal.outputFrames(t), v]) { out in
+            input.withUnsafeBufferPointer { x in
+                workspace.withUnsafeMutableBufferPointer { w in
+                    forwardEval(x.baseAddress!, into: out.baseAddress!, sequences: s, frames: t, joints: v, parameters, buffers, pattern: pattern,
+                                workspace: w.baseAddress!, threads: threads)
+                }
+            }
+        }
+    }
+
+    /// Floats of scratch one worker of ``forwardEval(_:into:sequences:frames:joints:_:_:pattern:workspace:threads:)`` uses.
+    func evalScratchCount(frames t: Int, joints v: Int, partitions k: Int) -> Int {
+        let cout = gcn.outputChannels, p = t * v, q = temporal.outputFrames(t) * v
+        return k * cout * p + cout * p + cout * temporal.kernelSize * q + cout * q
+    }
+
+    /// ``forwardEval(_:_:_:pattern:threads:)`` on buffers the caller owns: `input` (S, Cin, T, V) into `output`
+    /// (S, Cout, T', V), with `workspace` holding min(threads, S) times ``evalScratchCount(frames:joints:partitions:)``
+    /// floats (reused across blocks, so a forward does not map fresh pages for every block).
+    func forwardEval(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, sequences s: Int, frames t: Int, joints v: Int,
+                     _ parameters: Parameters, _ buffers: Buffers, pattern: Tensor, workspace: UnsafeMutablePointer<Float>, threads: Int) {
+        let cin = gcn.inputChannels, k = pattern.shape[0], cout = gcn.outputChannels, kc = k * cout, p = t * v
         let tOut = temporal.outputFrames(t), q = tOut * v, depth = cout * temporal.kernelSize
         var effective = pattern.storage
         for i in effective.indices { effective[i] *= parameters.importance.storage[i] }
@@ -18,60 +41,47 @@ extension STGCNBlock {
         if let norm = parameters.residualNorm, let normBuffers = buffers.residualNorm { residualNorm = BatchNorm.evalAffine(norm, normBuffers) }
         let kind = residualKind, stride = temporal.stride, kernel = temporal.kernelSize, padding = temporal.padding
         let residualParameters = parameters.residual
-        return Tensor(uninitialized: [s, cout, tOut, v]) { out in
-            input.withUnsafeBufferPointer { x in
-                parameters.gcn.weight.withUnsafeBufferPointer { gw in
-                parameters.gcn.bias.withUnsafeBufferPointer { gb in
-                parameters.temporal.weight.withUnsafeBufferPointer { tw in
-                parameters.temporal.bias.withUnsafeBufferPointer { tb in
-                    let outBase = out.baseAddress!, xBase = x.baseAddress!
-                    let scratchSize = kc * p + cout * p + depth * q + cout * q
-                    Parallel.forEach(s, threads: threads, scratch: { [Float](repeating: 0, count: scratchSize) }) { scratch, n in
-                        scratch.withUnsafeMutableBufferPointer { buffer in
-                            let projected = buffer.baseAddress!, aggregated = projected + kc * p
-                            let columns = aggregated + cout * p, residual = columns + depth * q
-                            let xN = xBase + n * cin * p, y = outBase + n * cout * q
-                            // gcn: 1x1 conv to K·Cout, einsum with A_eff; tcn[0..1]: BN + ReLU.
-                            GEMM.sgemm(projected, gw.baseAddress!, xN, m: kc, n: p, k: cin)
-                            Kernels.addBias(projected, gb.baseAddress!, channels: kc, plane: p)
-                            adjacency.aggregate(aggregated, projected, rows: cout * t)
-                            Kernels.affine(aggregated, aggregated, scale: norm1.scale, shift: norm1.shift, channels: cout, plane: p, relu: true)
-                            // tcn[2..3]: 9x1 conv with stride, BN.
-                            let operand: UnsafePointer<Float>
-                            if kernel == 1 && stride == 1 {
-                                operand = UnsafePointer(aggregated)
-                            } else {
-                                Kernels.im2colTemporal(columns, aggregated, channels: cout, frames: t, joints: v, kernel: kernel,
-                                                       stride: stride, padding: padding, outFrames: tOut)
-                                operand = UnsafePointer(columns)
-                            }
-                            GEMM.sgemm(y, tw.baseAddress!, operand, m: cout, n: q, k: depth)
-                            Kernels.addBiasAffine(y, bias: tb.baseAddress!, scale: norm2.scale, shift: norm2.shift, channels: cout, plane: q)
-                            // + residual, ReLU.
-                            switch kind {
-                            case .none:
-                                for i in 0..<cout * q { y[i] = max(0, y[i]) }
-                            case .identity:
-                                for i in 0..<cout * q { y[i] = max(0, y[i] + xN[i]) }
-                            case .convolution:
-                                guard let residualParameters, let residualNorm else { return }
-                                residualParameters.weight.withUnsafeBufferPointer { rw in
-                                    residualParameters.bias.withUnsafeBufferPointer { rb in
-                                        Kernels.subsampleFrames(columns, xN, channels: cin, frames: t, joints: v, stride: stride, outFrames: tOut)
-                                        GEMM.sgemm(residual, rw.baseAddress!, columns, m: cout, n: q, k: cin)
-                                        Kernels.addBiasAffine(residual, bias: rb.baseAddress!, scale: residualNorm.scale, shift: residualNorm.shift,
-                                                              channels: cout, plane: q)
-                                    }
-                                }
-                                for i in 0..<cout * q { y[i] = max(0, y[i] + residual[i]) }
-                            }
-                        }
+        let scratchSize = evalScratchCount(frames: t, joints: v, partitions: k)
+        parameters.gcn.weight.withUnsafeBufferPointer { gw in
+        parameters.gcn.bias.withUnsafeBufferPointer { gb in
+        parameters.temporal.weight.withUnsafeBufferPointer { tw in
+        parameters.temporal.bias.withUnsafeBufferPointer { tb in
+        let outBase = output, xBase = input
+        Parallel.forEach(s, threads: threads) { worker, n in
+            let projected = workspace + worker * scratchSize, aggregated = projected + kc * p
+            let columns = aggregated + cout * p, residual = columns + depth * q
+            let xN = xBase + n * cin * p, y = outBase + n * cout * q
+            // gcn: 1x1 conv to K·Cout, einsum with A_eff; tcn[0..1]: BN + ReLU.
+            GEMM.sgemm(projected, gw.baseAddress!, xN, m: kc, n: p, k: cin)
+            Kernels.addBias(projected, gb.baseAddress!, channels: kc, plane: p)
+            adjacency.aggregate(aggregated, projected, rows: cout * t)
+            Kernels.affine(aggregated, aggregated, scale: norm1.scale, shift: norm1.shift, channels: cout, plane: p, relu: true)
+            // tcn[2..3]: 9x1 conv with stride, BN.
+            GEMM.sgemmTemporal(y, tw.baseAddress!, input: aggregated, columns: columns, m: cout, channels: cout, frames: t,
+                               joints: v, kernel: kernel, stride: stride, padding: padding, outFrames: tOut)
+            Kernels.addBiasAffine(y, bias: tb.baseAddress!, scale: norm2.scale, shift: norm2.shift, channels: cout, plane: q)
+            // + residual, ReLU.
+            switch kind {
+            case .none:
+                for i in 0..<cout * q { y[i] = max(0, y[i]) }
+            case .identity:
+                for i in 0..<cout * q { y[i] = max(0, y[i] + xN[i]) }
+            case .convolution:
+                guard let residualParameters, let residualNorm else { return }
+                residualParameters.weight.withUnsafeBufferPointer { rw in
+                    residualParameters.bias.withUnsafeBufferPointer { rb in
+                        Kernels.subsampleFrames(columns, xN, channels: cin, frames: t, joints: v, stride: stride, outFrames: tOut)
+                        GEMM.sgemm(residual, rw.baseAddress!, columns, m: cout, n: q, k: cin)
+                        Kernels.addBiasAffine(residual, bias: rb.baseAddress!, scale: residualNorm.scale, shift: residualNorm.shift,
+                                              channels: cout, plane: q)
                     }
                 }
-                }
-                }
-                }
+                for i in 0..<cout * q { y[i] = max(0, y[i] + residual[i]) }
             }
+        }
+        }
+        }
+        }
         }
     }
 }

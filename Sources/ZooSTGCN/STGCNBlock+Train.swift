@@ -203,15 +203,15 @@ extension STGCNBlock {
         }
     }
 
-    /// The 9x1 convolution of h (Cout, T, V) into u (Cout, T', V); `columns` holds Cout·Kt·Q values.
+    /// The 9x1 convolution of h (Cout, T, V) into u (Cout, T', V); `columns` holds Cout·Kt·Q values (written by the OpenBLAS
+    /// backend only: the portable GEMM reads h directly).
     func temporalConvolution(_ u: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, _ parameters: Parameters,
                              columns: UnsafeMutablePointer<Float>, frames t: Int, joints v: Int, outFrames tOut: Int) {
         let c = temporal.inputChannels, q = tOut * v
-        Kernels.im2colTemporal(columns, h, channels: c, frames: t, joints: v, kernel: temporal.kernelSize, stride: temporal.stride,
-                               padding: temporal.padding, outFrames: tOut)
         parameters.temporal.weight.withUnsafeBufferPointer { w in
             parameters.temporal.bias.withUnsafeBufferPointer { b in
-                GEMM.sgemm(u, w.baseAddress!, columns, m: temporal.outputChannels, n: q, k: c * temporal.kernelSize)
+                GEMM.sgemmTemporal(u, w.baseAddress!, input: h, columns: columns, m: temporal.outputChannels, channels: c, frames: t,
+                                   joints: v, kernel: temporal.kernelSize, stride: temporal.stride, padding: temporal.padding, outFrames: tOut)
                 Kernels.addBias(u, b.baseAddress!, channels: temporal.outputChannels, plane: q)
             }
         }

@@ -39,6 +39,41 @@ public enum GEMM {
     }
 }
 
+extension GEMM {
+    /// `C = W·columns` (+ C when `accumulate`) for a (Kt x 1) temporal convolution of one sequence: W is m x (C·Kt),
+    /// `columns` the im2col of `input` (C, T, V) as ``Kernels/im2colTemporal(_:_:channels:frames:joints:kernel:stride:padding:outFrames:dilation:)``
+    /// writes it, C is m x (T'·V). The same bits as that im2col followed by ``sgemm(_:_:_:m:n:k:transposeA:transposeB:accumulate:lda:ldb:ldc:)``;
+    /// the portable backend packs its panels straight from the input and never writes `columns` (OpenBLAS needs them:
+    /// `columns` holds C·Kt·T'·V values).
+    public static func sgemmTemporal(
+        _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
+        m: Int, channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1,
+        accumulate: Bool = false
+    ) {
+        switch Arithmetic.backend {
+        case .portable(let isa):
+            sgemmTemporal(isa: isa, c, a, input: input, m: m, channels: channels, frames: frames, joints: joints, kernel: kernel,
+                          stride: stride, padding: padding, outFrames: outFrames, dilation: dilation, accumulate: accumulate)
+        case .openBLAS:
+            Kernels.im2colTemporal(columns, input, channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride,
+                                   padding: padding, outFrames: outFrames, dilation: dilation)
+            OpenBLAS.sgemm(c, a, columns, m: m, n: outFrames * joints, k: channels * kernel, accumulate: accumulate)
+        }
+    }
+
+    /// ``sgemmTemporal(_:_:input:columns:m:channels:frames:joints:kernel:stride:padding:outFrames:dilation:accumulate:)`` with a
+    /// given ISA on the portable arithmetic (no columns buffer at all).
+    public static func sgemmTemporal(
+        isa: Arithmetic.ISA, _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, input: UnsafePointer<Float>,
+        m: Int, channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1,
+        accumulate: Bool = false
+    ) {
+        var operand = zk_temporal_columns(input: input, channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride,
+                                          padding: padding, dilation: dilation, out_frames: outFrames)
+        zk_sgemm_temporal(isa.kernel, m, a, channels * kernel, &operand, accumulate ? 1 : 0, c, outFrames * joints)
+    }
+}
+
 /// OpenBLAS: the speed yardstick of `skelzoo bench` and the opt-in `--backend openblas`.
 public enum OpenBLAS {
     /// `cblas_sgemm` row-major with alpha 1 and beta 0 or 1.

@@ -14,21 +14,17 @@ public enum Kernels {
         _ columns: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
         channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1
     ) {
-        let rowLength = outFrames * joints
-        for c in 0..<channels {
-            let source = input + c * frames * joints
-            for k in 0..<kernel {
-                let row = columns + (c * kernel + k) * rowLength
-                for t in 0..<outFrames {
-                    let tIn = t * stride + k * dilation - padding
-                    let out = row + t * joints
-                    if tIn < 0 || tIn >= frames {
-                        out.update(repeating: 0, count: joints)
-                    } else {
-                        out.update(from: source + tIn * joints, count: joints)
-                    }
-                }
+        forEachTemporalTap(channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride, padding: padding,
+                           outFrames: outFrames, dilation: dilation) { row, source, offset, inside in
+            let row = columns + row, source = input + source
+            row.update(repeating: 0, count: inside.lowerBound * joints)
+            if stride == 1 {
+                // One run of whole frames: input frames inside.lowerBound + offset ..< inside.upperBound + offset.
+                (row + inside.lowerBound * joints).update(from: source + (inside.lowerBound + offset) * joints, count: inside.count * joints)
+            } else {
+                for t in inside { (row + t * joints).update(from: source + (t * stride + offset) * joints, count: joints) }
             }
+            (row + inside.upperBound * joints).update(repeating: 0, count: (outFrames - inside.upperBound) * joints)
         }
     }
 
@@ -41,17 +37,38 @@ public enum Kernels {
         _ input: UnsafeMutablePointer<Float>, _ columns: UnsafePointer<Float>,
         channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1
     ) {
-        let rowLength = outFrames * joints
-        for c in 0..<channels {
-            let target = input + c * frames * joints
-            for k in 0..<kernel {
-                let row = columns + (c * kernel + k) * rowLength
-                for t in 0..<outFrames {
-                    let tIn = t * stride + k * dilation - padding
-                    guard tIn >= 0 && tIn < frames else { continue }
-                    let destination = target + tIn * joints, source = row + t * joints
+        forEachTemporalTap(channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride, padding: padding,
+                           outFrames: outFrames, dilation: dilation) { row, target, offset, inside in
+            let row = columns + row, target = input + target
+            if stride == 1 {
+                let destination = target + (inside.lowerBound + offset) * joints, source = row + inside.lowerBound * joints
+                for i in 0..<inside.count * joints { destination[i] += source[i] }
+            } else {
+                for t in inside {
+                    let destination = target + (t * stride + offset) * joints, source = row + t * joints
                     for v in 0..<joints { destination[v] += source[v] }
                 }
+            }
+        }
+    }
+
+    /// The loop ``im2colTemporal`` and ``col2imTemporalAdd`` share, over channels c, then taps k (the column rows'
+    /// order): `body(row, channel, offset, inside)` gets the offset of row c*Kt + k in the columns, the offset of
+    /// channel c in the (C, T, V) tensor, and the output frames t' in `inside` read input frame t'*stride + offset
+    /// (offset = k*dilation - padding); the frames outside `inside` fall in the zero padding.
+    @inline(__always)
+    static func forEachTemporalTap(
+        channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int,
+        _ body: (_ row: Int, _ channel: Int, _ offset: Int, _ inside: Range<Int>) -> Void
+    ) {
+        let rowLength = outFrames * joints
+        for c in 0..<channels {
+            for k in 0..<kernel {
+                let offset = k * dilation - padding
+                // t'*stride + offset in 0..<frames  <=>  t' in first..<end.
+                let first = offset >= 0 ? 0 : (stride - 1 - offset) / stride
+                let end = offset > frames - 1 ? 0 : min(outFrames, (frames - 1 - offset) / stride + 1)
+                body((c * kernel + k) * rowLength, c * frames * joints, offset, min(first, end)..<end)
             }
         }
     }

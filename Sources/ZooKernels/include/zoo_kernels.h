@@ -61,6 +61,20 @@ const char *zk_isa_name(zk_isa isa);
 void zk_sgemm(zk_isa isa, int trans_a, int trans_b, long m, long n, long k,
               const float *a, long lda, const float *b, long ldb, int accumulate, float *c, long ldc);
 
+/// The (Kt x 1) temporal convolution's im2col, given by its input instead of a buffer: the matrix with rows
+/// c*Kt + k (C*Kt of them) and columns t'*V + v (T'*V of them) whose entry is input[c, t'*stride + k*dilation -
+/// padding, v], or 0 where that frame is outside 0..<T.
+typedef struct {
+    const float *input;  // (C, T, V), contiguous
+    long channels, frames, joints, kernel, stride, padding, dilation, out_frames;
+} zk_temporal_columns;
+
+/// C = A·columns (+ C when accumulate), A m x (C*Kt) (row stride lda), C m x (T'*V) (row stride ldc): the same
+/// bits as zk_sgemm(isa, 0, 0, m, T'*V, C*Kt, a, lda, im2col, T'*V, accumulate, c, ldc) on the materialised
+/// im2col, which is never built (the SIMD drivers pack B's panels straight from the input).
+void zk_sgemm_temporal(zk_isa isa, long m, const float *a, long lda, const zk_temporal_columns *columns,
+                       int accumulate, float *c, long ldc);
+
 #ifdef __cplusplus
 }
 #endif
