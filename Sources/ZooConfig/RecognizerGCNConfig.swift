@@ -214,9 +214,9 @@ extension RecognizerGCNConfig {
         let trainPipeline = try readPipeline(top.value("train_pipeline"))
         let valPipeline = try readPipeline(top.value("val_pipeline"))
         let testPipeline = try readPipeline(top.value("test_pipeline"))
-        let train = try readLoader(top.value("train_dataloader"))
-        let val = try readLoader(top.value("val_dataloader"))
-        let test = try readLoader(top.value("test_dataloader"))
+        let train = try readLoader(top.value("train_dataloader"), pipeline: trainPipeline, named: "train_pipeline")
+        let val = try readLoader(top.value("val_dataloader"), pipeline: valPipeline, named: "val_pipeline")
+        let test = try readLoader(top.value("test_dataloader"), pipeline: testPipeline, named: "test_pipeline")
         let evaluator = try readEvaluator(top.value("val_evaluator"))
         let testEvaluatorValue = try top.value("test_evaluator")
         guard try readEvaluator(testEvaluatorValue) == evaluator else {
@@ -394,7 +394,9 @@ extension RecognizerGCNConfig {
         return PipelineOutline(steps: steps, transforms: types, clipLength: clips.length, numClips: clips.count)
     }
 
-    static func readLoader(_ value: YAMLValue) throws(ConfigError) -> DataloaderConfig {
+    /// A dataloader whose dataset runs `pipeline` (the top-level `named` one: MMAction2 runs the dataset's pipeline, SkelZoo
+    /// the top-level ones, so they must be the same, as the translated configs' YAML anchors make them).
+    static func readLoader(_ value: YAMLValue, pipeline: PipelineOutline, named: String) throws(ConfigError) -> DataloaderConfig {
         let map = try value.map()
         let batch = try ExperimentConfig.positive(map.value("batch_size"), max: ConfigLimits.maxBatch)
         let workers = try ExperimentConfig.nonNegative(map.value("num_workers"))
@@ -413,7 +415,10 @@ extension RecognizerGCNConfig {
         try dataset.expect("type", "PoseDataset")
         let loader = DataloaderConfig(batchSize: batch, numWorkers: workers, shuffle: shuffle, annFile: try dataset.string("ann_file"),
                                       split: try dataset.string("split"), testMode: try dataset.bool("test_mode"), repeatTimes: repeatTimes)
-        _ = try readPipeline(dataset.value("pipeline"))
+        let pipelineValue = try dataset.value("pipeline")
+        guard try readPipeline(pipelineValue).steps == pipeline.steps else {
+            throw pipelineValue.error("expected the same transforms as \(named) (SkelZoo runs the top-level pipelines)")
+        }
         try dataset.finish()
         try map.finish()
         return loader

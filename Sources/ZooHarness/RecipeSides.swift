@@ -9,6 +9,11 @@ import ZooReport
 public enum RecipeSides {
     /// The published run's recipe. Data files are known only for entries whose reference run records them.
     public static func published(_ entry: ZooEntry, config: ExperimentConfig) -> RecipeSide {
+        published(entry, config: .mmaction0x(config))
+    }
+
+    /// The published side of an entry of either release.
+    public static func published(_ entry: ZooEntry, config: EntryConfig) -> RecipeSide {
         let recipe = PublishedRecipe.resolve(entry: entry, config: config)
         return RecipeSide(gpus: recipe.gpus, perGPUBatch: recipe.perGPUBatch, epochs: recipe.epochs, repeatTimes: recipe.repeatTimes,
                           precision: recipe.precision, testClips: recipe.testClips, dataFiles: entry.reference?.dataSHA256 ?? [:])

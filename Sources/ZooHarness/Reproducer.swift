@@ -167,30 +167,37 @@ public enum Reproducer {
             }
         }
 
+        let recipe = PublishedRecipe.resolve(entry: entry, config: config)
+        return try retrain(entry, config: .mmaction0x(config), configHash: configHash, options: options, context: context, batch: batch, log: log,
+                           trainFile: config.data.train.annFile,
+                           dataFix: entry.dataURLs.isEmpty ? "place the annotation files under $SKELZOO_HOME/ (see `skelzoo show \(entry.name)`)"
+                               : "fetch \(entry.dataURLs.joined(separator: " and ")) into $SKELZOO_HOME/data/posec3d/", layout: (options.gpus ?? recipe.defaultGPUs, nil),
+                           load: { try TrainingData.load(config, resolver: data, entryName: entry.name) },
+                           recorder: { try recorder(seed: $0, workDir: $1) }, skip: skip)
+    }
+
+    /// Retrains an entry of either release for each seed (or until `--seeds auto` stops), recording every run, and judges it.
+    /// `load` reads the data (a `dataMissing` error is a skip naming `trainFile`, with `dataFix`); `layout` is the GPUs and per-GPU batch.
+    static func retrain(_ entry: ZooEntry, config: EntryConfig, configHash: String, options: Options, context: ZooContext, batch: String,
+                        log: HarnessLog, trainFile: String, dataFix: String, layout: (gpus: Int, perGPUBatch: Int?), load: () throws -> TrainingData,
+                        recorder: (Int?, String?) throws -> RunRecorder, skip: (String, String?) throws -> Outcome) throws -> Outcome {
+        let plan: TrainingPlan
+        do { plan = try TrainingPlan(config) } catch { return .failed(entry, .train, "\(error)") }
+        let config0x: ExperimentConfig? = if case .mmaction0x(let config) = config { config } else { nil }
         let seedList = options.seedRule.map { Array(0..<$0.maximum) } ?? options.seeds ?? [entry.reference?.seed ?? 0]
-        let files: (train: URL, val: URL)
-        let train: [PoseSample], val: [PoseSample]
+        let prepared: TrainingData
         do {
-            files = try data.annotationFiles(for: config, entryName: entry.name)
-            train = try AnnotationFile.load(files.train).samples
-            val = try AnnotationFile.load(files.val).samples
+            prepared = try load()
         } catch let error as RunnerError where error.code == .dataMissing {
-            return try skip("training annotations \(config.data.train.annFile) not found under the data root",
-                            fix: entry.dataURLs.isEmpty ? "place the annotation files under $SKELZOO_HOME/ (see `skelzoo show \(entry.name)`)"
-                                : "fetch \(entry.dataURLs.joined(separator: " and ")) into $SKELZOO_HOME/data/posec3d/")
+            return try skip("training annotations \(trainFile) not found under the data root", dataFix)
         } catch {
             // Anything but "not there" (a full disk while generating synthetic data, an unreadable file) is a failure.
-            try recorder(seed: nil, workDir: nil).fail(error)
+            try recorder(nil, nil).fail(error)
             return .failed(entry, .train, "\(error)")
         }
         var hashes: [String] = []
         var lastMetrics: [String: Double] = [:]
-        let splits: [SplitFingerprint]
-        do {
-            splits = try DatasetFingerprint.trainingSplits(config: config, resolver: data, files: files, train: train, val: val)
-        } catch {
-            return .failed(entry, .train, "\(error)")
-        }
+        let splits = prepared.splits
         let published = RecipeSides.published(entry, config: config)
         let dataFiles = Dictionary(splits.map { ($0.split, $0.fileSHA256) }, uniquingKeysWith: { first, _ in first })
         for warning in DatasetFingerprint.warnings(splits) + RecipeSides.dataWarnings(run: dataFiles, published: published.dataFiles) {
@@ -200,9 +207,8 @@ public enum Reproducer {
         let metric = entry.scores.first.flatMap { MetricNames.measuredBy[$0.metric]?.first } ?? "top1_acc"
         var scores: [Double] = []
         var interval: ConfidenceInterval?
-        let recipe = PublishedRecipe.resolve(entry: entry, config: config)
-        let gpuCount = options.gpus ?? recipe.defaultGPUs
-        log.info("\(entry.name): retraining on \(gpuCount) emulated GPU(s) x \(config.data.videosPerGPU)\(options.gpus == nil ? " (the published recipe)" : "")")
+        let (gpuCount, perGPUBatch) = layout
+        log.info("\(entry.name): retraining on \(gpuCount) emulated GPU(s) x \(perGPUBatch ?? plan.batchSize)\(options.gpus == nil ? " (the published recipe)" : "")")
         for seed in seedList {
             let work = context.home.appending(path: "runs/\(entry.name)/seed\(seed)")
             do {
@@ -211,16 +217,16 @@ public enum Reproducer {
             } catch {
                 return .failed(entry, .train, "seed \(seed): \(error)")
             }
-            var recorder = try recorder(seed: seed, workDir: work.path)
+            var recorder = try recorder(seed, work.path)
             recorder.run?.seedRuleHalfWidth = options.seedRule?.halfWidth
             recorder.run?.seedRuleMaximum = options.seedRule?.maximum
             do {
                 // startFresh clears the work dir under its lock: a second reproduce of this entry fails instead of deleting it.
                 var setup = TrainingSetup(config: config, configHash: configHash, configName: entry.name, seed: UInt64(seed), threads: options.threads,
-                                          workDirectory: work, startFresh: true, trainSource: files.train.path, valSource: files.val.path,
-                                          gpus: gpuCount)
+                                          workDirectory: work, startFresh: true, trainSource: prepared.trainSource, valSource: prepared.valSource,
+                                          gpus: gpuCount, perGPUBatch: perGPUBatch)
                 setup.data = splits
-                let result = try TrainingRunner.run(setup, train: train, val: val, log: log)
+                let result = try TrainingRunner.run(setup, data: prepared, log: log)
                 try recorder.succeed(result)
                 hashes.append(result.weightsSHA256)
                 lastMetrics = result.metrics
@@ -247,7 +253,7 @@ public enum Reproducer {
             }
             break
         }
-        let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch, config: (config, configHash))
+        let report = try ReportBuilder.entry(entry, registry: context.registry, batch: batch, config: config0x.map { ($0, configHash) })
         let (verdictText, passes) = ReportBuilder.verdict(report)
         var outcome = Outcome(entry: entry.name, mode: .train, status: .ran, verdict: verdictText, metrics: lastMetrics, weightsSHA256: hashes,
                               gpus: gpuCount, passes: passes)
@@ -264,7 +270,19 @@ public enum Reproducer {
                             context: ZooContext, batch: String, log: HarnessLog,
                             skip: (String, String?) throws -> Outcome) throws -> Outcome {
         guard mode == .eval else {
-            return try skip("retraining MMAction2 1.x entries is not wired into reproduce", "skelzoo reproduce \(entry.name) --mode eval")
+            let layout: (gpus: Int, perGPUBatch: Int?)
+            do { layout = try GPULayout.resolve(gpus: options.gpus, totalBatch: nil, config: config, log: log) } catch {
+                return .failed(entry, .train, "\(error)")
+            }
+            return try retrain(entry, config: .mmaction1x(config), configHash: configHash, options: options, context: context, batch: batch, log: log,
+                               trainFile: config.train.annFile, dataFix: "skelzoo download \(entry.name) --data", layout: layout,
+                               load: { try TrainingData.load(config, resolver: DataResolver(root: options.dataRoot), entryName: entry.name) },
+                               recorder: { seed, workDir in
+                                   var recorder = try RunRecorder(context: context, entry: entry, mode: .train, seed: seed, threads: options.threads,
+                                                                  configHash: configHash, workDir: workDir, log: log)
+                                   recorder.run?.batch = batch
+                                   return recorder
+                               }, skip: skip)
         }
         guard let fileName = entry.checkpointFileName else {
             return try skip("the zoo gives no checkpoint for this entry", nil)

@@ -31,6 +31,21 @@ public struct ClipPipeline: Sendable {
         return try apply(sample, file: file, random: &noTrainingState)
     }
 
+    /// Applies a training pipeline to one sample. A train-mode `UniformSampleFrames` (MMAction2 1.2.0 `_get_train_clips`)
+    /// draws with numpy's legacy algorithms (`randint`, `choice(replace=False)`) from a `RandomState` seeded with the first
+    /// 32 bits of `draws`.
+    ///
+    /// Stated difference from MMAction2: there the draws come from numpy's global `RandomState`, one stream per dataloader
+    /// worker, consumed in whatever order the workers take samples. SkelZoo keys each sample's draws by the caller's
+    /// `draws` (the trainer's: seed, epoch, dataset index), so a run's clips do not depend on threads, workers, or where
+    /// it was killed and resumed. The distribution of the sampled frames is MMAction2's; the particular draws are not.
+    /// - Returns: (num_clips, M, T, V, C) Float32.
+    /// - Throws: ``AnnotationError`` as ``apply(_:file:)``.
+    public func applyTraining(_ sample: PoseSample, file: String, draws: CounterRNG) throws -> Tensor {
+        var random: NumpyRandomState? = NumpyRandomState(seed: UInt32(truncatingIfNeeded: draws.bits(0)))
+        return try apply(sample, file: file, random: &random)
+    }
+
     /// Applies the pipeline to one sample; a train-mode `UniformSampleFrames` draws from (and advances) `random`.
     /// - Returns: (num_clips, M, T, V, C) Float32.
     /// - Throws: ``AnnotationError``, also when a train-mode step finds no `random`.

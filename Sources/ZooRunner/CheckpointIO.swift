@@ -120,34 +120,54 @@ public enum CheckpointIO {
     public static func encode(model: STGCN, optimizer: SGD, hyperparameters: OptimizerConfig, learningRate: Double,
                               position: TrainingPosition, configName: String, dataParallel: (DataParallel, perGPUBatch: Int)? = nil,
                               provenance: CheckpointProvenance? = nil) -> [UInt8] {
+        let parameterShapes = model.stateEntries.compactMap { entry -> [Int]? in
+            if case .parameter = entry.slot { return entry.shape }
+            return nil
+        }
+        let layout = dataParallel.map { (parallel, perGPUBatch) in
+            (ranks: parallel.ranks, perGPUBatch: perGPUBatch, rankBuffers: parallel.otherRankBuffers.map { model.bufferDict($0) })
+        }
+        return encode(stateDict: model.stateDict(), parameterShapes: parameterShapes, optimizer: optimizer, hyperparameters: hyperparameters,
+                      learningRate: learningRate, position: position, configName: configName, dataParallel: layout, provenance: provenance)
+    }
+
+    /// The checkpoint bytes for any network given as its state_dict (PyTorch's order) and its trainable parameters' PyTorch
+    /// shapes in `model.parameters()` order (the optimizer's momentum buffers are written with them).
+    /// - Parameter dataParallel: the emulated GPUs, the per-GPU batch and the BN buffers of ranks 1..<R (see ``dataParallelKey``).
+    public static func encode(stateDict model: [(name: String, shape: [Int], values: STGCN.StateValue)], parameterShapes: [[Int]],
+                              optimizer: SGD, hyperparameters: OptimizerConfig, learningRate: Double, position: TrainingPosition,
+                              configName: String,
+                              dataParallel: (ranks: Int, perGPUBatch: Int, rankBuffers: [[(name: String, shape: [Int], values: STGCN.StateValue)]])? = nil,
+                              provenance: CheckpointProvenance? = nil) -> [UInt8] {
         var storages: [(key: String, bytes: [UInt8])] = []
         func tensor(_ values: [Float], shape: [Int]) -> PickleOutput {
             let key = String(storages.count)
             storages.append((key, NumericEncoding.littleEndian(values)))
             return .tensor(key: key, type: .float32, shape: shape)
         }
-        var stateDict: [(String, PickleOutput)] = []
-        for (name, shape, value) in model.stateDict() {
-            switch value {
-            case .floats(let values): stateDict.append((name, tensor(values, shape: shape)))
-            case .int64(let count):
-                let key = String(storages.count)
-                storages.append((key, withUnsafeBytes(of: count.littleEndian) { Array($0) }))
-                stateDict.append((name, .tensor(key: key, type: .int64, shape: [])))
+        func entries(_ dict: [(name: String, shape: [Int], values: STGCN.StateValue)]) -> [(String, PickleOutput)] {
+            dict.map { name, shape, value in
+                switch value {
+                case .floats(let values): return (name, tensor(values, shape: shape))
+                case .int64(let count):
+                    let key = String(storages.count)
+                    storages.append((key, withUnsafeBytes(of: count.littleEndian) { Array($0) }))
+                    return (name, .tensor(key: key, type: .int64, shape: []))
+                }
             }
         }
-        let paths = model.parameterPaths
+        let stateDict = entries(model)
         var state: [(Int, PickleOutput)] = []
         if let buffers = optimizer.buffers {
             for (index, buffer) in buffers.enumerated() {
-                state.append((index, .dict([("momentum_buffer", tensor(buffer.storage, shape: torchShape(model, index: index)))])))
+                state.append((index, .dict([("momentum_buffer", tensor(buffer.storage, shape: parameterShapes[index]))])))
             }
         }
         let group: PickleOutput = .dict([
             ("lr", .float(learningRate)), ("momentum", .float(hyperparameters.momentum)), ("dampening", .int(0)),
             ("weight_decay", .float(hyperparameters.weightDecay)), ("nesterov", .bool(hyperparameters.nesterov)),
             ("maximize", .bool(false)), ("foreach", .none), ("differentiable", .bool(false)), ("fused", .none),
-            ("initial_lr", .float(hyperparameters.lr)), ("params", .list((0..<paths.count).map { .int($0) })),
+            ("initial_lr", .float(hyperparameters.lr)), ("params", .list((0..<parameterShapes.count).map { .int($0) })),
         ])
         var metaEntries: [(String, PickleOutput)] = [
             ("epoch", .int(position.epoch)), ("iter", .int(position.iteration)), ("seed", .int(Int(truncatingIfNeeded: position.seed))),
@@ -165,23 +185,9 @@ public enum CheckpointIO {
             metaEntries.append((midEpochKey, .dict([("step", .int(position.stepInEpoch)), ("loss_sum", .float(position.epochLossSum)),
                                                     ("top1_sum", .float(position.epochTop1Sum))])))
         }
-        if let (parallel, perGPUBatch) = dataParallel {
-            var ranks: [PickleOutput] = []
-            for buffers in parallel.otherRankBuffers {
-                var entries: [(String, PickleOutput)] = []
-                for (name, shape, value) in model.bufferDict(buffers) {
-                    switch value {
-                    case .floats(let values): entries.append((name, tensor(values, shape: shape)))
-                    case .int64(let count):
-                        let key = String(storages.count)
-                        storages.append((key, withUnsafeBytes(of: count.littleEndian) { Array($0) }))
-                        entries.append((name, .tensor(key: key, type: .int64, shape: [])))
-                    }
-                }
-                ranks.append(.orderedDict(entries))
-            }
-            metaEntries.append((dataParallelKey, .dict([("world_size", .int(parallel.ranks)), ("per_gpu_batch", .int(perGPUBatch)),
-                                                        ("rank_buffers", .list(ranks))])))
+        if let (ranks, perGPUBatch, rankBuffers) = dataParallel {
+            metaEntries.append((dataParallelKey, .dict([("world_size", .int(ranks)), ("per_gpu_batch", .int(perGPUBatch)),
+                                                        ("rank_buffers", .list(rankBuffers.map { .orderedDict(entries($0)) }))])))
         }
         let meta: PickleOutput = .dict(metaEntries)
         let root: PickleOutput = .dict([
@@ -189,11 +195,6 @@ public enum CheckpointIO {
             ("optimizer", .dict([("state", .intDict(state)), ("param_groups", .list([group]))])),
         ])
         return TorchSaver.archive(root, storages: storages, archiveName: "archive")
-    }
-
-    /// PyTorch's shape of parameter `index` (conv weights keep their trailing 1x1 / x1 dimensions).
-    static func torchShape(_ model: STGCN, index: Int) -> [Int] {
-        model.stateEntries.filter { if case .parameter = $0.slot { true } else { false } }[index].shape
     }
 
     /// Reads a runner checkpoint back: weights into `model`, momentum buffers into `optimizer`, and the position.
@@ -205,11 +206,28 @@ public enum CheckpointIO {
     /// Reads a runner checkpoint back with its data-parallel layout (see ``dataParallelKey``).
     /// - Throws: ``RunnerError`` naming the file for anything unreadable or not matching.
     public static func restoreRun(from url: URL, into model: inout STGCN, optimizer: inout SGD) throws -> RestoredRun {
+        var loaded = model
+        let shapes = model.parameterPaths.map { model.parameters[keyPath: $0].shape }
+        let run = try restore(from: url, optimizer: &optimizer, parameterShapes: shapes,
+                              load: { stateDict in try loaded.load(stateDict: stateDict) },
+                              loadBuffers: { stored in try model.loadBuffers(stored) })
+        model = loaded
+        return RestoredRun(position: run.position, gpus: run.gpus, perGPUBatch: run.perGPUBatch, otherRankBuffers: run.otherRankBuffers)
+    }
+
+    /// Reads a runner checkpoint of any network back: `load` takes its state_dict, `optimizer` its momentum buffers
+    /// (one per parameter, in `model.parameters()` order, shaped as `parameterShapes`), `loadBuffers` each other rank's
+    /// BN buffers.
+    /// - Throws: ``RunnerError`` naming the file for anything unreadable or not matching.
+    public static func restore<Buffers>(from url: URL, optimizer: inout SGD, parameterShapes: [[Int]],
+                                        load: ([(name: String, tensor: StoredTensor)]) throws -> Void,
+                                        loadBuffers: ([(name: String, tensor: StoredTensor)]) throws -> Buffers)
+        throws -> (position: TrainingPosition, gpus: Int, perGPUBatch: Int?, otherRankBuffers: [Buffers]) {
         let file: TorchCheckpoint
         do { file = try TorchCheckpoint.load(contentsOf: url) } catch {
             throw RunnerError("\(url.path) is unreadable: \(error)", hint: "the file is kept; move it away to start over, or resume from an epoch_N.pth copy")
         }
-        do { try model.load(stateDict: try file.stateDict()) } catch {
+        do { try load(try file.stateDict()) } catch {
             throw RunnerError("\(url.path) does not fit this config: \(error)")
         }
         guard let meta = file.meta, let epoch = meta["epoch"]?.int, let iteration = meta["iter"]?.int,
@@ -218,17 +236,15 @@ public enum CheckpointIO {
         }
         if let optimizerState = file.root.dictionary?["optimizer"]?.dictionary, let state = optimizerState["state"]?.dictionary {
             var buffers: [Tensor] = []
-            let paths = model.parameterPaths
-            for (index, path) in paths.enumerated() {
+            for (index, shape) in parameterShapes.enumerated() {
                 guard let entry = state.entries.first(where: { $0.key.int == index })?.value.dictionary,
                       case .tensor(let reference)? = entry["momentum_buffer"] else { break }
                 let stored: StoredTensor
                 do { stored = try file.tensor(reference) } catch { throw RunnerError("\(url.path): momentum buffer \(index): \(error)") }
-                let shape = model.parameters[keyPath: path].shape
                 guard stored.count == shape.reduce(1, *) else { throw RunnerError("\(url.path): momentum buffer \(index) has \(stored.count) values, expected \(shape.reduce(1, *))") }
                 buffers.append(Tensor(shape: shape, storage: stored.floats))
             }
-            optimizer.buffers = buffers.count == paths.count ? buffers : nil
+            optimizer.buffers = buffers.count == parameterShapes.count ? buffers : nil
         }
         var position = TrainingPosition(epoch: epoch, iteration: iteration, seed: UInt64(truncatingIfNeeded: seed), configHash: hash,
                                         arithmetic: meta["skelzoo_arithmetic"]?.string)
@@ -241,14 +257,12 @@ public enum CheckpointIO {
             position.epochLossSum = lossSum
             position.epochTop1Sum = top1Sum
         }
-        guard let layoutValue = meta[dataParallelKey] else {
-            return RestoredRun(position: position, gpus: 1, perGPUBatch: nil, otherRankBuffers: [])
-        }
+        guard let layoutValue = meta[dataParallelKey] else { return (position, 1, nil, []) }
         guard let layout = layoutValue.dictionary, let gpus = layout["world_size"]?.int, gpus >= 1, gpus <= maxGPUs,
               let perGPUBatch = layout["per_gpu_batch"]?.int, perGPUBatch >= 1, let ranks = layout["rank_buffers"]?.items, ranks.count == gpus - 1 else {
             throw RunnerError("\(url.path): meta '\(dataParallelKey)' is malformed (world_size, per_gpu_batch, and one rank_buffers dict per rank after 0 expected)")
         }
-        var others: [STGCN.Buffers] = []
+        var others: [Buffers] = []
         for (index, rank) in ranks.enumerated() {
             guard let dict = rank.dictionary else { throw RunnerError("\(url.path): rank_buffers[\(index)] is a \(rank.kind), not a dict") }
             var stored: [(name: String, tensor: StoredTensor)] = []
@@ -258,9 +272,9 @@ public enum CheckpointIO {
                 }
                 do { stored.append((name, try file.tensor(reference))) } catch { throw RunnerError("\(url.path): rank \(index + 1) \(name): \(error)") }
             }
-            do { others.append(try model.loadBuffers(stored)) } catch { throw RunnerError("\(url.path): BN buffers of GPU \(index + 1): \(error)") }
+            do { others.append(try loadBuffers(stored)) } catch { throw RunnerError("\(url.path): BN buffers of GPU \(index + 1): \(error)") }
         }
-        return RestoredRun(position: position, gpus: gpus, perGPUBatch: perGPUBatch, otherRankBuffers: others)
+        return (position, gpus, perGPUBatch, others)
     }
 
     /// The most emulated GPUs a checkpoint may declare (a bound on what a file can make the runner allocate).
@@ -268,9 +282,13 @@ public enum CheckpointIO {
 
     /// `weights_sha256`: SHA-256 over the state_dict in PyTorch's order; for each entry its name in UTF-8, one zero
     /// byte, then its values' raw little-endian bytes (float32, or int64 for `num_batches_tracked`).
-    public static func weightsSHA256(_ model: STGCN) -> String {
+    public static func weightsSHA256(_ model: STGCN) -> String { weightsSHA256(stateDict: model.stateDict()) }
+
+    /// ``weightsSHA256(_:)`` of any network's state_dict.
+    public static func weightsSHA256(stateDict: [(name: String, shape: [Int], values: STGCN.StateValue)]) -> String {
+        let model = stateDict
         var hasher = SHA256()
-        for (name, _, value) in model.stateDict() {
+        for (name, _, value) in model {
             hasher.update(data: Array(name.utf8) + [0])
             switch value {
             case .floats(let values): hasher.update(data: NumericEncoding.littleEndian(values))

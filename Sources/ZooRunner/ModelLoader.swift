@@ -32,8 +32,9 @@ public enum ModelLoader {
 extension ModelLoader {
     /// A 1.x config's `RecognizerGCN` with the checkpoint's `state_dict` (mmengine's `message_hub` objects stay inert
     /// and unread); the errors say whether the file or the config is at fault.
-    public static func recognizer(_ config: RecognizerGCNConfig, checkpoint: URL) throws -> RecognizerGCN {
-        try InputFile.requireRegularFile(checkpoint, role: "checkpoint")
+    /// - Parameter role: what the file is, for the error when it is missing or a folder.
+    public static func recognizer(_ config: RecognizerGCNConfig, checkpoint: URL, role: String = "checkpoint") throws -> RecognizerGCN {
+        try InputFile.requireRegularFile(checkpoint, role: role)
         var model: RecognizerGCN
         do { model = try RecognizerGCN(configuration: RecognizerGCN.Configuration(config)) } catch {
             throw RunnerError("\(config.source): \(error)", hint: "SkelZoo implements the MMAction2 1.x zoo's configurations")

@@ -1,7 +1,9 @@
 // N samples per batch, C channels, T frames, V joints, M persons.
 //
 // Seeded, deterministic training as MMAction2's `tools/train.py CONFIG --seed S --deterministic --validate` runs
-// it: SGD by iteration, lr stepped by epoch, RepeatDataset, validation and checkpoints at the config's intervals.
+// it: SGD by iteration, the config's lr schedule (0.x: stepped by epoch; 1.x: mmengine's cosine per iteration, see
+// ``LearningRateSchedule``), RepeatDataset, validation and checkpoints at the config's intervals. One loop for both
+// releases; what differs (model, pipelines, validation, checkpoint contents) is the ``TrainedNetwork``.
 // Every random draw comes from CounterRNG keyed by (seed, stream, index); every reduction has a fixed order; a
 // checkpoint holds everything the next iteration needs. So the weights, every logged loss and every score are
 // the same bits for any thread count, and for a run killed at any point and resumed from latest.pth.
@@ -20,7 +22,8 @@ import ZooTensor
 import ZooTorch
 
 public struct TrainingSetup: Sendable {
-    public var config: ExperimentConfig
+    /// The config: MMAction2 0.x (`SkeletonGCN`) or 1.x (`RecognizerGCN`).
+    public var config: EntryConfig
     /// sha256 of the config text; checked on resume.
     public var configHash: String
     public var configName: String
@@ -48,7 +51,18 @@ public struct TrainingSetup: Sendable {
     /// with ``RunnerError/Code/stopped``; resumed, it gives the bits of an uninterrupted run.
     public var stopRequest: StopRequest?
 
+    /// A run of a 0.x config.
     public init(config: ExperimentConfig, configHash: String, configName: String, seed: UInt64, threads: Int,
+                workDirectory: URL, resume: Bool = false, loadFrom: URL? = nil, validate: Bool = true, startFresh: Bool = false,
+                trainSource: String = "training annotations", valSource: String = "validation annotations",
+                gpus: Int = 1, perGPUBatch: Int? = nil) {
+        self.init(config: .mmaction0x(config), configHash: configHash, configName: configName, seed: seed, threads: threads,
+                  workDirectory: workDirectory, resume: resume, loadFrom: loadFrom, validate: validate, startFresh: startFresh,
+                  trainSource: trainSource, valSource: valSource, gpus: gpus, perGPUBatch: perGPUBatch)
+    }
+
+    /// A run of a 0.x or 1.x config.
+    public init(config: EntryConfig, configHash: String, configName: String, seed: UInt64, threads: Int,
                 workDirectory: URL, resume: Bool = false, loadFrom: URL? = nil, validate: Bool = true, startFresh: Bool = false,
                 trainSource: String = "training annotations", valSource: String = "validation annotations",
                 gpus: Int = 1, perGPUBatch: Int? = nil) {
@@ -108,6 +122,15 @@ public struct TrainingResult: Sendable, Codable {
     }
 }
 
+extension TrainingResult {
+    /// result.json's bytes: pretty-printed, keys sorted.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}
+
 /// What the trainer reports while it runs.
 public enum TrainingEvent: Sendable {
     case resumed(epoch: Int, iteration: Int)
@@ -118,10 +141,9 @@ public enum TrainingEvent: Sendable {
 
 public final class Trainer {
     let setup: TrainingSetup
+    let plan: TrainingPlan
     let train: [PoseSample]
     let val: [PoseSample]
-    let pipeline: PosePipeline
-    let valPipeline: PosePipeline
     let loss: Loss
 
     public static let logName = "log.jsonl"
@@ -130,14 +152,17 @@ public final class Trainer {
         self.setup = setup
         self.train = train
         self.val = val
-        pipeline = PosePipeline(setup.config.trainPipeline)
-        valPipeline = PosePipeline(setup.config.valPipeline)
-        loss = Loss(setup.config.model.loss)
+        plan = try TrainingPlan(setup.config)
+        loss = Loss(plan.loss)
         guard !train.isEmpty else { throw RunnerError("\(setup.trainSource): the training annotations hold no samples") }
         guard setup.gpus >= 1 else { throw RunnerError("--gpus must be at least 1, got \(setup.gpus)") }
+        if case .mmaction1x = setup.config, setup.gpus != 1 {
+            throw RunnerError("training an MMAction2 1.x config on \(setup.gpus) emulated GPUs is not supported (mmengine's DDP with SyncBuffersHook is not emulated)",
+                              hint: "pass --gpus 1 (and --total-batch for the published total batch)")
+        }
         if let perGPU = setup.perGPUBatch, perGPU < 1 { throw RunnerError("the per-GPU batch must be at least 1, got \(perGPU)") }
         // Loss.forward indexes the logits by label; check here, before any work, naming the file and the sample.
-        let classes = setup.config.model.numClasses
+        let classes = plan.numClasses
         for (samples, source) in [(train, setup.trainSource), (val, setup.valSource)] {
             if let index = samples.firstIndex(where: { $0.label >= classes }) {
                 throw RunnerError("\(source): sample \(index) ('\(samples[index].frameDirectory)') has label \(samples[index].label), the model has \(classes) classes (labels 0..<\(classes))",
@@ -151,27 +176,32 @@ public final class Trainer {
 
     /// Trains to the config's last epoch (or resumes there) and writes `result.json`.
     public func run(events: (TrainingEvent) -> Void = { _ in }) throws -> TrainingResult {
+        // A fresh start's weights (and a --load-from file) are ready before the work dir is touched, so a bad
+        // --load-from leaves nothing behind.
+        let resuming = setup.resume && !setup.startFresh && FileManager.default.fileExists(atPath: latest.path)
+        let loadFrom = resuming ? nil : setup.loadFrom
+        switch setup.config {
+        case .mmaction0x(let config):
+            var network = try ZeroXNetwork(config, seed: setup.seed, loadFrom: loadFrom, gpus: setup.gpus)
+            return try run(&network, resuming: resuming, events: events)
+        case .mmaction1x(let config):
+            var network = try OneXNetwork(config, seed: setup.seed, loadFrom: loadFrom)
+            return try run(&network, resuming: resuming, events: events)
+        }
+    }
+
+    func run<Network: TrainedNetwork>(_ network: inout Network, resuming: Bool, events: (TrainingEvent) -> Void) throws -> TrainingResult {
         let started = Date()
-        let config = setup.config
         let threads = setup.threads
         OpenBLAS.setThreads(1)
 
         let gpus = setup.gpus
-        let batchSize = setup.perGPUBatch ?? config.data.videosPerGPU
-        var model = STGCN(STGCNConfiguration(config.model))
-        var optimizer = SGD(momentum: Float(config.optimizer.momentum), weightDecay: Float(config.optimizer.weightDecay),
-                            nesterov: config.optimizer.nesterov)
+        let batchSize = setup.perGPUBatch ?? plan.batchSize
+        var optimizer = SGD(momentum: Float(plan.optimizer.momentum), weightDecay: Float(plan.optimizer.weightDecay),
+                            nesterov: plan.optimizer.nesterov)
         var position = TrainingPosition(epoch: 0, iteration: 0, seed: setup.seed, configHash: setup.configHash)
         var history: [EpochSummary] = []
-        var parallel: DataParallel
 
-        // A fresh start's weights (and a --load-from file) are ready before the work dir is touched, so a bad
-        // --load-from leaves nothing behind.
-        let resuming = setup.resume && !setup.startFresh && FileManager.default.fileExists(atPath: latest.path)
-        if !resuming {
-            model.initialize(rng: CounterRNG(seed: setup.seed, stream: Streams.initialization), headStd: config.model.initStd)
-            if let loadFrom = setup.loadFrom { try ModelLoader.load(loadFrom, into: &model, role: "--load-from checkpoint") }  // MMCV load_from: weights only
-        }
         let workDirectory = try WorkDirectory(setup.workDirectory)
         defer { workDirectory.release() }
         if setup.startFresh { try workDirectory.clear() }
@@ -179,7 +209,7 @@ public final class Trainer {
         let hasLatest = FileManager.default.fileExists(atPath: latest.path)
         if resuming {
             guard hasLatest else { throw RunnerError("\(latest.path) disappeared while this run started", hint: "run again without --resume") }
-            let restored = try CheckpointIO.restoreRun(from: latest, into: &model, optimizer: &optimizer)
+            let restored = try network.restore(from: latest, optimizer: &optimizer, gpus: gpus)
             position = restored.position
             guard position.configHash == setup.configHash else {
                 throw RunnerError("\(latest.path) was written with another config (hash \(position.configHash.prefix(12)), now \(setup.configHash.prefix(12)))",
@@ -192,12 +222,11 @@ public final class Trainer {
             guard position.seed == setup.seed else {
                 throw RunnerError("\(latest.path) was trained with seed \(position.seed), not \(setup.seed)", hint: "pass --seed \(position.seed)")
             }
-            let (writtenGPUs, writtenBatch) = (restored.gpus, restored.perGPUBatch ?? config.data.videosPerGPU)
+            let (writtenGPUs, writtenBatch) = (restored.gpus, restored.perGPUBatch ?? plan.batchSize)
             guard writtenGPUs == gpus && writtenBatch == batchSize else {
                 throw RunnerError("\(latest.path) was trained on \(writtenGPUs) GPU(s) x \(writtenBatch) samples, this run asks for \(gpus) x \(batchSize)",
-                                  hint: "resume with --gpus \(writtenGPUs)\(writtenBatch != config.data.videosPerGPU ? " --total-batch \(writtenGPUs * writtenBatch)" : ""), or use a new --work-dir")
+                                  hint: "resume with --gpus \(writtenGPUs)\(writtenBatch != plan.batchSize ? " --total-batch \(writtenGPUs * writtenBatch)" : ""), or use a new --work-dir")
             }
-            parallel = DataParallel(ranks: gpus, otherRankBuffers: restored.otherRankBuffers)
             history = try truncateLog(toEpoch: position.epoch, iteration: position.iteration)
             events(.resumed(epoch: position.epoch, iteration: position.iteration))
         } else {
@@ -206,22 +235,26 @@ public final class Trainer {
                                   hint: "pass --resume to continue it, or choose another --work-dir")
             }
             try removeIfPresent(logURL)
-            // Every rank starts from the same weights and BN buffers (each loads the same checkpoint or seed).
-            parallel = DataParallel(ranks: gpus, model: model)
         }
 
-        let epochLength = train.count * config.data.train.repeatTimes
+        let epochLength = train.count * plan.repeatTimes
         let iterationsPerEpoch = DistributedSampler.iterations(epochLength: epochLength, ranks: gpus, batchSize: batchSize)
+        let rates = plan.schedule.rates(base: plan.optimizer.lr, epochs: plan.totalEpochs, iterationsPerEpoch: iterationsPerEpoch)
+        // A resumed epoch's lr is its last iteration's, from the schedule (the log's decimal text need not round-trip).
+        for index in history.indices where history[index].epoch >= 1 && history[index].epoch <= plan.totalEpochs {
+            history[index].learningRate = rates[history[index].epoch * iterationsPerEpoch - 1]
+        }
         // Written to checkpoints only when it differs from a single process with the config's batch, so those stay as they were.
-        let recordsLayout = gpus != 1 || batchSize != config.data.videosPerGPU
+        let layout: (gpus: Int, batch: Int)? = gpus != 1 || batchSize != plan.batchSize ? (gpus, batchSize) : nil
         var log = try LogWriter(url: logURL)
 
-        while position.epoch < config.totalEpochs {
+        while position.epoch < plan.totalEpochs {
             let epoch = position.epoch  // 0-based
-            let lr = config.lrSchedule.learningRate(base: config.optimizer.lr, epoch: epoch)
-            let order = CounterRNG(seed: setup.seed, stream: Streams.shuffle).substream(UInt64(epoch)).permutation(epochLength)
+            let order = plan.shuffle ? CounterRNG(seed: setup.seed, stream: Streams.shuffle).substream(UInt64(epoch)).permutation(epochLength)
+                : Array(0..<epochLength)
             let sampler = DistributedSampler(order: order, ranks: gpus, batchSize: batchSize)
             var lossSum = 0.0, top1Sum = 0.0
+            var lr = rates[epoch * iterationsPerEpoch]
             // A checkpoint written mid-epoch resumes at its step, with the epoch's running sums.
             let firstStep = position.stepInEpoch
             if firstStep > 0 {
@@ -233,21 +266,22 @@ public final class Trainer {
                 (position.stepInEpoch, position.epochLossSum, position.epochTop1Sum) = (0, 0, 0)
             }
             for step in firstStep..<iterationsPerEpoch {
+                lr = rates[position.iteration]
                 var batches: [(input: Tensor, labels: [Int])] = []
                 for rank in 0..<gpus {
-                    let indices = sampler.batch(rank: rank, step: step).map { $0 % train.count }
-                    batches.append((PosePipeline.collate(indices.map { pipeline.apply(train[$0]) }), indices.map { train[$0].label }))
+                    let indices = sampler.batch(rank: rank, step: step)
+                    let samples = indices.map { (sample: train[$0 % train.count], index: $0) }
+                    batches.append((try network.input(samples, epoch: epoch, seed: setup.seed), samples.map(\.sample.label)))
                 }
-                // MMAction2 seeds every rank alike (no --diff-seed), so every rank draws the same dropout stream.
                 let dropout = CounterRNG(seed: setup.seed, stream: Streams.dropout).substream(UInt64(position.iteration))
-                let result = parallel.forwardBackward(&model, batches: batches, loss: loss, dropout: { _ in dropout }, threads: threads)
+                let result = try network.forwardBackward(batches, loss: loss, dropout: dropout, threads: threads)
                 for (rank, rankLoss) in result.losses.enumerated() where !rankLoss.isFinite {
                     let kept = position.epoch > 0 ? "\(latest.path) holds the last good epoch (\(position.epoch))"
                         : "no checkpoint was written (the first is written after epoch 1)"
                     throw RunnerError("loss is \(rankLoss) at iteration \(position.iteration + 1) (epoch \(epoch + 1), step \(step + 1)\(gpus > 1 ? ", GPU \(rank)" : "")); training stopped",
-                                      hint: "lower the learning rate (now \(config.optimizer.lr)) or check the data; \(kept)")
+                                      hint: "lower the learning rate (now \(plan.optimizer.lr)) or check the data; \(kept)")
                 }
-                optimizer.step(&model, result.gradients, lr: Float(lr))
+                network.step(&optimizer, result.gradients, lr: Float(lr))
                 position.iteration += 1
                 // Logged as MMCV logs a DDP run: each rank's value all-reduced to the mean over the ranks.
                 let lossValue = DataParallel.mean(result.losses.map { Double($0) })
@@ -264,9 +298,8 @@ public final class Trainer {
                     var stopped = position
                     (stopped.stepInEpoch, stopped.epochLossSum, stopped.epochTop1Sum) = (step + 1, lossSum, top1Sum)
                     try log.flush()
-                    try AtomicFile.write(Data(CheckpointIO.encode(model: model, optimizer: optimizer, hyperparameters: config.optimizer, learningRate: lr,
-                                                                  position: stopped, configName: setup.configName,
-                                                                  dataParallel: recordsLayout ? (parallel, batchSize) : nil)), to: latest)
+                    try AtomicFile.write(Data(network.checkpoint(optimizer: optimizer, learningRate: lr, position: stopped, configName: setup.configName,
+                                                                 layout: layout, provenanceDate: nil)), to: latest)
                     events(.checkpointWritten(latest))
                     throw stoppedError(iteration: position.iteration, epoch: epoch + 1, step: step + 1, of: iterationsPerEpoch)
                 }
@@ -274,16 +307,11 @@ public final class Trainer {
             position.epoch += 1
             var summary = EpochSummary(epoch: position.epoch, learningRate: lr, loss: lossSum / Double(iterationsPerEpoch),
                                        trainTop1: top1Sum / Double(iterationsPerEpoch), validation: nil)
-            if setup.validate && !val.isEmpty && (position.epoch % config.evaluation.interval == 0 || position.epoch == config.totalEpochs) {
-                var evalModel = model
-                let evaluation = try Evaluator.evaluate(&evalModel, samples: val, pipeline: valPipeline, metrics: config.evaluation.metrics,
-                                                        topk: config.evaluation.topk, batchSize: batchSize, threads: threads, source: "validation")
-                summary.validation = Dictionary(uniqueKeysWithValues: evaluation.metrics)
-                // MMCV's DistEvalHook broadcasts rank 0's BN statistics to every rank before it evaluates (rank 0's model is
-                // what the metrics above used).
-                parallel.broadcastBatchNormStatistics(from: model)
+            if setup.validate && !val.isEmpty && plan.validates(afterEpoch: position.epoch) {
+                let metrics = try network.validate(val, batchSize: batchSize, threads: threads)
+                summary.validation = Dictionary(uniqueKeysWithValues: metrics)
                 var line: [String: Any] = ["mode": "val", "epoch": position.epoch, "iter": position.iteration]
-                for (name, value) in evaluation.metrics { line[name] = value }
+                for (name, value) in metrics { line[name] = value }
                 try log.append(line)
             }
             try log.append(["mode": "epoch", "epoch": position.epoch, "iter": position.iteration, "lr": lr, "loss": summary.loss,
@@ -291,31 +319,26 @@ public final class Trainer {
             try log.flush()
             history.append(summary)
             // latest.pth every epoch (the resume point); epoch_N.pth at the config's interval and at the end.
-            let bytes = Data(CheckpointIO.encode(model: model, optimizer: optimizer, hyperparameters: config.optimizer, learningRate: lr,
-                                                 position: position, configName: setup.configName,
-                                                 dataParallel: recordsLayout ? (parallel, batchSize) : nil,
-                                                 provenance: .current(config: config, configName: setup.configName,
-                                                                      date: setup.checkpointTime ?? Date())))
-            if position.epoch % config.checkpointInterval == 0 || position.epoch == config.totalEpochs {
+            let bytes = Data(network.checkpoint(optimizer: optimizer, learningRate: lr, position: position, configName: setup.configName,
+                                                layout: layout, provenanceDate: setup.checkpointTime ?? Date()))
+            if position.epoch % plan.checkpointInterval == 0 || position.epoch == plan.totalEpochs {
                 let file = setup.workDirectory.appending(path: "epoch_\(position.epoch).pth")
                 try AtomicFile.write(bytes, to: file)
                 events(.checkpointWritten(file))
             }
             try AtomicFile.write(bytes, to: latest)
             events(.epochFinished(summary))
-            if setup.stopRequest?.isRequested == true && position.epoch < config.totalEpochs {
+            if setup.stopRequest?.isRequested == true && position.epoch < plan.totalEpochs {
                 throw stoppedError(iteration: position.iteration, epoch: position.epoch, step: iterationsPerEpoch, of: iterationsPerEpoch)
             }
         }
 
         let metrics = history.last(where: { $0.validation != nil })?.validation ?? [:]
         let result = TrainingResult(seed: setup.seed, epochs: position.epoch, iterations: position.iteration, metrics: metrics,
-                                    weightsSHA256: CheckpointIO.weightsSHA256(model), configHash: setup.configHash, history: history,
+                                    weightsSHA256: network.weightsSHA256, configHash: setup.configHash, history: history,
                                     threads: threads, machine: .current, wallSeconds: Date().timeIntervalSince(started),
                                     gpus: gpus, perGPUBatch: batchSize, data: setup.data)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(result), to: setup.workDirectory.appending(path: "result.json"))
+        try AtomicFile.write(try result.encoded(), to: setup.workDirectory.appending(path: "result.json"))
         return result
     }
 
@@ -374,6 +397,8 @@ public enum Streams {
     public static let initialization: UInt64 = 1
     public static let shuffle: UInt64 = 2
     public static let dropout: UInt64 = 3
+    /// 1.x train-mode `UniformSampleFrames`, keyed by (epoch, dataset index).
+    public static let frameSampling: UInt64 = 4
 }
 
 /// Appends JSON lines to the run log.

@@ -114,6 +114,8 @@ import ZooPose
               message: "expected 'CosineAnnealingLR', found 'MultiStepLR'"),
         .init(id: "typo key", find: "num_workers: 2\n  sampler: {type: DefaultSampler, shuffle: true}",
               replace: "num_worker: 2\n  sampler: {type: DefaultSampler, shuffle: true}", key: "train_dataloader", message: "missing key 'num_workers'"),
+        .init(id: "train dataset pipeline", find: "test_mode: false, pipeline: *train_pipeline}", replace: "test_mode: false, pipeline: *val_pipeline}",
+              key: "train_dataloader.dataset.dataset.pipeline", message: "expected the same transforms as train_pipeline (SkelZoo runs the top-level pipelines)"),
     ]
 
     @Test(arguments: edits) func badValuesNameTheKeyAndWhatIsExpected(_ edit: Edit) throws {

@@ -59,4 +59,94 @@ public enum TinyConfig {
 
         """
     }
+
+    /// A tiny MMAction2 1.x RecognizerGCN config on a synthetic COCO 1.x annotation file (`tiny1x/annotations.pkl`, splits
+    /// `train` and `val`, as `skelzoo data synth --format 1.x` writes it): ST-GCN 1.x (`stgcn`: unit_tcn, importance,
+    /// stgcn_spatial), ST-GCN++ (`stgcnpp`: mstcn, init, spatial) or 2s-AGCN (`aagcn`: adaptive, no attention) with 3 stages of 12, 12, 24 channels, the translated
+    /// configs' pipelines with `clip_len` = `frames`, RepeatDataset, DefaultSampler(shuffle), nesterov SGD and the
+    /// per-iteration cosine schedule.
+    public static func oneX(kind: String = "stgcn", classes: Int = 3, frames: Int = 12, epochs: Int = 2, batch: Int = 4, repeatTimes: Int = 2,
+                            numClips: Int = 2) -> String {
+        let backbone = switch kind {
+        case "stgcnpp":
+            "type: STGCN, graph_cfg: {layout: coco, mode: spatial, max_hop: 1}, gcn_adaptive: init, tcn_type: mstcn,\n"
+                + "             tcn_ms_cfg: [[3, 1], [3, 2], [3, 3], [3, 4], [max, 3], 1x1], tcn_mid_channels: null,\n"
+                + "             ch_ratio: 2, gcn_conv_pos: pre, gcn_with_res: true,"
+        case "aagcn":
+            "type: AAGCN, graph_cfg: {layout: coco, mode: spatial, max_hop: 1}, gcn_adaptive: true, gcn_coff_embedding: 4,\n"
+                + "             gcn_attention: false, tcn_type: unit_tcn,"
+        default:
+            "type: STGCN, graph_cfg: {layout: coco, mode: stgcn_spatial, max_hop: 1}, gcn_adaptive: importance, tcn_type: unit_tcn,\n"
+                + "             ch_ratio: 2, gcn_conv_pos: pre, gcn_with_res: false,"
+        }
+        let dataset = "{type: PoseDataset, ann_file: tiny1x/annotations.pkl"
+        return """
+        model:
+          type: RecognizerGCN
+          backbone: {\(backbone)
+                     in_channels: 3, base_channels: 12, data_bn_type: VC, num_person: 2, num_stages: 3,
+                     inflate_stages: [3], down_stages: [3], tcn_dropout: 0.0}
+          cls_head: {type: GCNHead, num_classes: \(classes), in_channels: 24, dropout: 0.0, average_clips: prob, init_std: 0.01,
+                     loss_cls: {type: CrossEntropyLoss, loss_weight: 1.0}}
+        dataset_type: PoseDataset
+        ann_file: tiny1x/annotations.pkl
+        train_pipeline: &train_pipeline
+          - {type: PreNormalize2D, img_shape: [1080, 1920]}
+          - {type: GenSkeFeat, dataset: coco, feats: [j], axis: -1}
+          - {type: UniformSampleFrames, clip_len: \(frames), num_clips: 1, test_mode: false, seed: 255}
+          - {type: PoseDecode}
+          - {type: FormatGCNInput, num_person: 2, mode: zero}
+          - {type: PackActionInputs}
+        val_pipeline: &val_pipeline
+          - {type: PreNormalize2D, img_shape: [1080, 1920]}
+          - {type: GenSkeFeat, dataset: coco, feats: [j], axis: -1}
+          - {type: UniformSampleFrames, clip_len: \(frames), num_clips: 1, test_mode: true, seed: 255}
+          - {type: PoseDecode}
+          - {type: FormatGCNInput, num_person: 2, mode: zero}
+          - {type: PackActionInputs}
+        test_pipeline: &test_pipeline
+          - {type: PreNormalize2D, img_shape: [1080, 1920]}
+          - {type: GenSkeFeat, dataset: coco, feats: [j], axis: -1}
+          - {type: UniformSampleFrames, clip_len: \(frames), num_clips: \(numClips), test_mode: true, seed: 255}
+          - {type: PoseDecode}
+          - {type: FormatGCNInput, num_person: 2, mode: zero}
+          - {type: PackActionInputs}
+        train_dataloader:
+          batch_size: \(batch)
+          num_workers: 2
+          sampler: {type: DefaultSampler, shuffle: true}
+          dataset:
+            type: RepeatDataset
+            times: \(repeatTimes)
+            dataset: \(dataset), split: train, test_mode: false, pipeline: *train_pipeline}
+        val_dataloader:
+          batch_size: \(batch)
+          num_workers: 2
+          sampler: {type: DefaultSampler, shuffle: false}
+          dataset: \(dataset), split: val, test_mode: true, pipeline: *val_pipeline}
+        test_dataloader:
+          batch_size: 1
+          num_workers: 2
+          sampler: {type: DefaultSampler, shuffle: false}
+          dataset: \(dataset), split: val, test_mode: true, pipeline: *test_pipeline}
+        val_evaluator: &evaluator
+          - {type: AccMetric, metric_list: [top_k_accuracy, mean_class_accuracy], topk: [1, 5]}
+        test_evaluator: *evaluator
+        train_cfg: {type: EpochBasedTrainLoop, max_epochs: \(epochs), val_begin: 1, val_interval: 1}
+        val_cfg: {type: ValLoop}
+        test_cfg: {type: TestLoop}
+        param_scheduler:
+          - {type: CosineAnnealingLR, eta_min: 0.0, T_max: \(epochs), by_epoch: true, convert_to_iter_based: true}
+        optim_wrapper:
+          optimizer: {type: SGD, lr: 0.1, momentum: 0.9, weight_decay: 0.0005, nesterov: true}
+          clip_grad: null
+        default_hooks: {checkpoint: {interval: 1}, logger: {interval: 100}}
+        auto_scale_lr: {enable: false, base_batch_size: 128}
+        gpus: 1
+        work_dir: ./work_dirs/tiny1x/
+        load_from: null
+        resume: false
+
+        """
+    }
 }

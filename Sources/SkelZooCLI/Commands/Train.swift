@@ -23,10 +23,18 @@ extension SkelZoo {
             defaults to its published GPU count (see `skelzoo show ENTRY`), a config file to 1. --gpus 1 is the
             single-process run.
 
+            MMAction2 1.x entries (ST-GCN 1.x, ST-GCN++, 2s-AGCN) train as their configs say: the train pipeline
+            (UniformSampleFrames in train mode, its frame draws keyed by seed, epoch and sample), RepeatDataset,
+            DefaultSampler, nesterov SGD, mmengine's cosine lr per iteration, validation each epoch with the val pipeline
+            (acc/top1, acc/top5, acc/mean1), then a test of the final weights with the 10-clip test pipeline, whose
+            metrics are the run's. They train in one process (--gpus 1) with the published total batch (--total-batch
+            to change it): mmengine's multi-GPU DDP is not emulated.
+
             Examples:
               skelzoo train demo_stgcn_coco2d_ce --seed 0
               skelzoo train demo_stgcn_coco2d_ce --seed 0 --gpus 2
               skelzoo train demo_stgcn_coco2d_ce --seed 0 --work-dir runs/a --resume --threads 2
+              skelzoo train stgcn_8xb16-joint-u100-80e_ntu60-xsub-keypoint-2d --seed 0
             """)
 
         @OptionGroup var global: GlobalOptions
@@ -70,7 +78,7 @@ extension SkelZoo {
         func run() throws {
             try Console.run {
                 try global.applyArithmetic()
-                let resolved = try ModelArgument.resolve(model, context: global.context)
+                let resolved = try ModelArgument.resolveAny(model, context: global.context)
                 var request = Training.Request(model: resolved, seed: seed, workDir: workDir.map { URL(fileURLWithPath: $0) },
                                                threads: threading.threads, dataRoot: data.url(global))
                 request.resume = resume
