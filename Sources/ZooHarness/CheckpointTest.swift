@@ -8,7 +8,7 @@ import ZooSTGCN
 /// `skelzoo test`: evaluates a checkpoint on annotations, recorded in the registry for a zoo entry.
 public enum CheckpointTest {
     public struct Request {
-        public var model: ModelArgument.ResolvedAny
+        public var model: ModelArgument.Resolved
         public var checkpoint: URL
         public var annotations: URL
         /// The split of a 1.x annotation file.
@@ -20,7 +20,7 @@ public enum CheckpointTest {
         /// Where to write metrics and per-sample scores as JSON.
         public var out: URL?
 
-        public init(model: ModelArgument.ResolvedAny, checkpoint: URL, annotations: URL, split: String?, metrics: [String],
+        public init(model: ModelArgument.Resolved, checkpoint: URL, annotations: URL, split: String?, metrics: [String],
                     batchSize: Int?, threads: Int, out: URL?) {
             self.model = model
             self.checkpoint = checkpoint

@@ -5,8 +5,8 @@ import ZooRunner
 
 /// A model given on the command line: a zoo entry name, or a config file.
 public enum ModelArgument {
-    /// A model argument of either release (`test` runs both).
-    public struct ResolvedAny {
+    /// A model argument of either release.
+    public struct Resolved {
         public var config: EntryConfig
         public var entry: ZooEntry?
         /// The zoo and registry, for a zoo entry (nil for a config file: such runs are not recorded).
@@ -17,38 +17,19 @@ public enum ModelArgument {
         public var name: String
     }
 
-    /// An MMAction2 0.x model argument (training supports those).
-    public struct Resolved {
-        public var config: ExperimentConfig
-        public var entry: ZooEntry?
-        public var context: ZooContext?
-        public var configHash: String
-        public var name: String
-    }
-
     /// Reads `argument` as a config file when it looks like a path (`.yml`, `.yaml`, a `/`), else as a zoo entry of `context()`.
-    public static func resolveAny(_ argument: String, context: () throws -> ZooContext) throws -> ResolvedAny {
+    public static func resolve(_ argument: String, context: () throws -> ZooContext) throws -> Resolved {
         let looksLikeFile = argument.hasSuffix(".yml") || argument.hasSuffix(".yaml") || argument.contains("/")
         if looksLikeFile {
             guard let text = try ZooSources.readText(URL(fileURLWithPath: argument)) else { throw HarnessError("no config file at \(argument)") }
-            return ResolvedAny(config: try EntryConfig.parse(text, file: argument), entry: nil, context: nil,
+            return Resolved(config: try EntryConfig.parse(text, file: argument), entry: nil, context: nil,
                                configHash: Hashing.sha256(Data(text.utf8)),
                                name: URL(fileURLWithPath: argument).deletingPathExtension().lastPathComponent)
         }
         let context = try context()
         let entry = try context.entry(named: argument)
         let (text, origin) = try context.sources.configText(for: entry)
-        return ResolvedAny(config: try EntryConfig.parse(text, file: origin), entry: entry, context: context,
+        return Resolved(config: try EntryConfig.parse(text, file: origin), entry: entry, context: context,
                            configHash: Hashing.sha256(Data(text.utf8)), name: entry.name)
-    }
-
-    /// ``resolveAny(_:context:)`` for the commands that run MMAction2 0.x configs only.
-    public static func resolve(_ argument: String, context: () throws -> ZooContext) throws -> Resolved {
-        let resolved = try resolveAny(argument, context: context)
-        guard case .mmaction0x(let config) = resolved.config else {
-            throw HarnessError("'\(argument)' is an MMAction2 1.x config (RecognizerGCN); this command supports the 0.x configs only",
-                               hint: "`skelzoo test` evaluates 1.x checkpoints")
-        }
-        return Resolved(config: config, entry: resolved.entry, context: resolved.context, configHash: resolved.configHash, name: resolved.name)
     }
 }

@@ -8,7 +8,7 @@ import ZooRunner
 /// zoo entry.
 public enum Training {
     public struct Request {
-        public var model: ModelArgument.ResolvedAny
+        public var model: ModelArgument.Resolved
         public var seed: Int
         /// nil: `work_dirs/<name>/seed<N>`.
         public var workDir: URL?
@@ -21,7 +21,7 @@ public enum Training {
         public var gpus: Int?
         public var totalBatch: Int?
 
-        public init(model: ModelArgument.ResolvedAny, seed: Int, workDir: URL?, threads: Int, dataRoot: URL) {
+        public init(model: ModelArgument.Resolved, seed: Int, workDir: URL?, threads: Int, dataRoot: URL) {
             self.model = model
             self.seed = seed
             self.workDir = workDir

@@ -57,7 +57,7 @@ extension SkelZoo {
         func run() throws {
             try Console.run {
                 try global.applyArithmetic()
-                let resolved = try ModelArgument.resolveAny(model, context: global.context)
+                let resolved = try ModelArgument.resolve(model, context: global.context)
                 let request = CheckpointTest.Request(model: resolved, checkpoint: URL(fileURLWithPath: checkpoint), annotations: URL(fileURLWithPath: annFile),
                                               split: split, metrics: eval, batchSize: batchSize, threads: threading.threads,
                                               out: out.map { URL(fileURLWithPath: $0) })

@@ -78,7 +78,7 @@ extension SkelZoo {
         func run() throws {
             try Console.run {
                 try global.applyArithmetic()
-                let resolved = try ModelArgument.resolveAny(model, context: global.context)
+                let resolved = try ModelArgument.resolve(model, context: global.context)
                 var request = Training.Request(model: resolved, seed: seed, workDir: workDir.map { URL(fileURLWithPath: $0) },
                                                threads: threading.threads, dataRoot: data.url(global))
                 request.resume = resume
