@@ -99,7 +99,7 @@ def main():
           f'after {"/".join(f"{x:.2f}" for x in load_after)}; batch {args.batch_size}, >= {args.seconds:g} s per side')
     print()
     header = ('| mode | T | threads | SkelZoo samples/s | PyTorch samples/s | ours/PyTorch | fastest-step ratio '
-              '| SkelZoo fraction of sgemm | SkelZoo peak RSS MiB | PyTorch peak RSS MiB | RSS ours/PyTorch |')
+              '| SkelZoo fraction of sgemm | SkelZoo peak RSS MiB | PyTorch peak RSS MiB (before steps) | RSS ours/PyTorch |')
     print(header)
     print('|' + '---|' * (header.count('|') - 1))
     for r in rows:
@@ -107,7 +107,7 @@ def main():
         print(f'| {r["mode"]} | {r["frames"]} | {r["threads"]} | {ours["samples_per_s"]:.2f} | {theirs["samples_per_s"]:.2f} '
               f'| {r["speed_ratio"]:.2f}x | {r["best_step_ratio"]:.2f}x '
               f'| {ours["gflop_per_s"] / ours["sgemm_gflop_per_s"]:.2f} | {ours["peak_rss_mb"]:.0f} '
-              f'| {theirs["peak_rss_mb"]:.0f} | {r["rss_ratio"]:.2f} |')
+              f'| {theirs["peak_rss_mb"]:.0f} ({theirs["rss_before_steps_mb"]:.0f}) | {r["rss_ratio"]:.2f} |')
     print()
     for mode, target in TARGETS.items():
         for r in rows:
