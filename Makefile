@@ -3,7 +3,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libopenblas-dev
 BIN := .build/release/skelzoo
 
-.PHONY: run test test-slurm deps build bench fuzz
+.PHONY: run test test-slurm deps build bench bench-torch torch-check fuzz
 
 # Installs the system libraries when missing (apt-get as root; otherwise says what to install).
 deps:
@@ -48,6 +48,19 @@ bench: build
 		$(BIN) bench --mode $$mode --frames $$frames --threads $$threads --seconds $(BENCH_SECONDS) || exit 1; done; done; done
 	$(BIN) bench --mode eval --frames 100 --threads 1 --seconds $(BENCH_SECONDS) --backend openblas
 	$(BIN) bench --mode train --frames 100 --threads 1 --seconds $(BENCH_SECONDS) --backend openblas
+
+# Optional, needs Python with PyTorch (make test and CI do not): SkelZoo beside PyTorch running MMAction2 0.24.1's
+# ST-GCN (or bench/stgcn_transcription.py where MMAction2 does not import), back to back per configuration, eval and
+# train at T=100 and T=300, 1 and 2 threads, batch 16; prints samples/s, peak RSS and ours/PyTorch for each.
+# PYTHON=/path/to/python picks the interpreter (e.g. a venv with mmaction2 0.24.1 and mmcv 1.7.0 lite).
+PYTHON ?= python3
+torch-check:
+	@$(PYTHON) -c 'import torch' >/dev/null 2>&1 || { \
+		echo "error: bench-torch needs PyTorch, and '$(PYTHON) -c \"import torch\"' failed"; \
+		echo "hint: pip install torch (and optionally mmaction2==0.24.1 --no-deps with mmcv 1.7.0), or make bench-torch PYTHON=/path/to/python"; \
+		exit 1; }
+bench-torch: torch-check build
+	$(PYTHON) bench/torch_ratios.py --skelzoo $(BIN) --seconds $(BENCH_SECONDS)
 
 # libFuzzer over every reader of untrusted bytes (pickle + torch containers, zip, annotation files + pipeline, zoo and
 # config YAML), FUZZ_SECONDS each, with AddressSanitizer and LeakSanitizer; non-zero exit on any finding. Fuzz/run.sh.
