@@ -215,6 +215,7 @@ public final class Trainer {
         // Written to checkpoints only when it differs from a single process with the config's batch, so those stay as they were.
         let recordsLayout = gpus != 1 || batchSize != config.data.videosPerGPU
         var log = try LogWriter(url: logURL)
+        let workspace = TrainingWorkspace()  // every step's training buffers, mapped once for the run
 
         while position.epoch < config.totalEpochs {
             let epoch = position.epoch  // 0-based
@@ -240,7 +241,8 @@ public final class Trainer {
                 }
                 // MMAction2 seeds every rank alike (no --diff-seed), so every rank draws the same dropout stream.
                 let dropout = CounterRNG(seed: setup.seed, stream: Streams.dropout).substream(UInt64(position.iteration))
-                let result = parallel.forwardBackward(&model, batches: batches, loss: loss, dropout: { _ in dropout }, threads: threads)
+                let result = parallel.forwardBackward(&model, batches: batches, loss: loss, dropout: { _ in dropout }, threads: threads,
+                                                     workspace: workspace)
                 for (rank, rankLoss) in result.losses.enumerated() where !rankLoss.isFinite {
                     let kept = position.epoch > 0 ? "\(latest.path) holds the last good epoch (\(position.epoch))"
                         : "no checkpoint was written (the first is written after epoch 1)"
