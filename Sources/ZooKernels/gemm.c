@@ -161,29 +161,6 @@ static void pack_temporal(int nr, float *packed, const zk_temporal_columns *b, l
     }
 }
 
-/// pack_b for the implicit im2col transposed (B = im2colᵀ: row j = t'*V + joint, column kk = c*Kt + k): rows
-/// pc..<pc+kc, columns jc..<jc+nc as NR-wide panels [j][kk], zero padded; every value is the im2col entry the
-/// interleave of pack_b(trans) would have read.
-static void pack_temporal_transposed(int nr, float *packed, const zk_temporal_columns *b, long pc, long kc, long jc, long nc) {
-    const long v = b->joints;
-    for (long p = 0; p < nc; p += nr) {
-        float *panel = packed + p * kc;
-        long cols = nc - p < nr ? nc - p : nr;
-        for (long col = 0; col < nr; col++) {
-            if (col >= cols) {
-                for (long r = 0; r < kc; r++) panel[r * nr + col] = 0.0f;
-                continue;
-            }
-            temporal_row row = temporal_row_at(b, jc + p + col);
-            long t = pc / v, joint = pc - t * v;
-            for (long r = 0; r < kc; r++) {
-                panel[r * nr + col] = t >= row.first && t < row.end ? row.channel[(t * b->stride + row.offset) * v + joint] : 0.0f;
-                if (++joint == v) { joint = 0; t++; }
-            }
-        }
-    }
-}
-
 /// The implicit im2col written out (for the scalar reference, which reads B directly).
 static void temporal_materialise(float *columns, const zk_temporal_columns *b) {
     const long n = b->out_frames * b->joints;
@@ -228,7 +205,7 @@ void zk_edge_store(const float *tile, int nr, float *c, long ldc, int add, int r
     }
 }
 
-/// `temporal`: B is that implicit im2col (transposed when trans_b; `b` unused), else B is `b`.
+/// `temporal`: B is that implicit im2col (not transposed; `b` unused), else B is `b`.
 static void sgemm_blocked(const zk_micro_kernel *kernel, int trans_a, int trans_b, long m, long n, long k,
                           const float *a, long lda, const float *b, long ldb, const zk_temporal_columns *temporal,
                           int accumulate, float *c, long ldc) {
@@ -249,9 +226,7 @@ static void sgemm_blocked(const zk_micro_kernel *kernel, int trans_a, int trans_
         for (long pc = 0; pc < k; pc += ZK_KC) {
             long kc = k - pc < ZK_KC ? k - pc : ZK_KC;
             int add = pc > 0 || accumulate;
-            if (temporal && trans_b) {
-                pack_temporal_transposed(kernel->nr, packed_b, temporal, pc, kc, jc, nc);
-            } else if (temporal) {
+            if (temporal) {
                 pack_temporal(kernel->nr, packed_b, temporal, pc, kc, jc, nc);
             } else {
                 pack_b(kernel, packed_b, b, ldb, trans_b, pc, kc, jc, nc);
@@ -323,22 +298,6 @@ void zk_sgemm_temporal(zk_isa isa, long m, const float *a, long lda, const zk_te
         if (!b) abort();  // out of memory: as packing_buffer
         temporal_materialise(b, columns);
         sgemm_reference(0, 0, m, n, k, a, lda, b, n, accumulate, c, ldc);
-        free(b);
-    }
-}
-
-void zk_sgemm_temporal_nt(zk_isa isa, long m, const float *a, long lda, const zk_temporal_columns *columns,
-                          int accumulate, float *c, long ldc) {
-    long k = columns->out_frames * columns->joints, n = columns->channels * columns->kernel;
-    if (m <= 0 || n <= 0) return;
-    const zk_micro_kernel *kernel = micro_kernel(isa);
-    if (kernel) {
-        sgemm_blocked(kernel, 0, 1, m, n, k, a, lda, NULL, k, columns, accumulate, c, ldc);
-    } else {
-        float *b = malloc((size_t)n * (size_t)(k > 0 ? k : 1) * sizeof(float));
-        if (!b) abort();  // out of memory: as packing_buffer
-        temporal_materialise(b, columns);
-        sgemm_reference(0, 1, m, n, k, a, lda, b, k, accumulate, c, ldc);
         free(b);
     }
 }

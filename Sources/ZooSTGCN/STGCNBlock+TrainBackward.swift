@@ -119,10 +119,10 @@ extension STGCNBlock {
                     gN = UnsafePointer(gScratch)
                 }
                 Kernels.affine(h, gN, scale: state.gcnNorm.scale, shift: state.gcnNorm.shift, channels: cout, plane: p, relu: true)
-                // tcn[2]: dW_n = dU·colsᵀ (B's panels packed from h: no im2col), db_n = Σ dU, dcols = Wᵀ·dU (over cols),
-                // dH = col2im(dcols), then h's ReLU mask.
-                GEMM.sgemmTemporalTransposed(dWeight, dU, input: h, columns: columns, m: cout, channels: cout, frames: t, joints: v,
-                                             kernel: temporal.kernelSize, stride: temporal.stride, padding: temporal.padding, outFrames: tOut)
+                // tcn[2]: dW_n = dU·colsᵀ, db_n = Σ dU, dcols = Wᵀ·dU (over cols), dH = col2im(dcols), then h's ReLU mask.
+                Kernels.im2colTemporal(columns, h, channels: cout, frames: t, joints: v, kernel: temporal.kernelSize, stride: temporal.stride,
+                                       padding: temporal.padding, outFrames: tOut)
+                GEMM.sgemm(dWeight, dU, columns, m: cout, n: depth, k: q, transposeB: true)
                 Kernels.addBiasGradient(tbBase + n * cout, dU, channels: cout, plane: q)
                 GEMM.sgemm(dColumns, twBase, dU, m: depth, n: q, k: cout, transposeA: true)
                 dhN.update(repeating: 0, count: cout * p)

@@ -72,39 +72,6 @@ extension GEMM {
                                           padding: padding, dilation: dilation, out_frames: outFrames)
         zk_sgemm_temporal(isa.kernel, m, a, channels * kernel, &operand, accumulate ? 1 : 0, c, outFrames * joints)
     }
-
-    /// `C = A·columnsᵀ` (+ C when `accumulate`), the temporal convolution's weight gradient dW = dY·im2colᵀ for one
-    /// sequence: A (dY) is m x (T'·V), `columns` the im2col of `input` (C, T, V) as in
-    /// ``sgemmTemporal(_:_:input:columns:m:channels:frames:joints:kernel:stride:padding:outFrames:dilation:accumulate:)``,
-    /// C is m x (C·Kt). The same bits as that im2col followed by ``sgemm(_:_:_:m:n:k:transposeA:transposeB:accumulate:lda:ldb:ldc:)``
-    /// with `transposeB`; the portable backend packs its panels straight from the input and never writes `columns`.
-    public static func sgemmTemporalTransposed(
-        _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
-        m: Int, channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1,
-        accumulate: Bool = false
-    ) {
-        switch Arithmetic.backend {
-        case .portable(let isa):
-            sgemmTemporalTransposed(isa: isa, c, a, input: input, m: m, channels: channels, frames: frames, joints: joints, kernel: kernel,
-                                    stride: stride, padding: padding, outFrames: outFrames, dilation: dilation, accumulate: accumulate)
-        case .openBLAS:
-            Kernels.im2colTemporal(columns, input, channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride,
-                                   padding: padding, outFrames: outFrames, dilation: dilation)
-            OpenBLAS.sgemm(c, a, columns, m: m, n: channels * kernel, k: outFrames * joints, transposeB: true, accumulate: accumulate)
-        }
-    }
-
-    /// ``sgemmTemporalTransposed(_:_:input:columns:m:channels:frames:joints:kernel:stride:padding:outFrames:dilation:accumulate:)``
-    /// with a given ISA on the portable arithmetic (no columns buffer at all).
-    public static func sgemmTemporalTransposed(
-        isa: Arithmetic.ISA, _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, input: UnsafePointer<Float>,
-        m: Int, channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1,
-        accumulate: Bool = false
-    ) {
-        var operand = zk_temporal_columns(input: input, channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride,
-                                          padding: padding, dilation: dilation, out_frames: outFrames)
-        zk_sgemm_temporal_nt(isa.kernel, m, a, outFrames * joints, &operand, accumulate ? 1 : 0, c, channels * kernel)
-    }
 }
 
 /// OpenBLAS: the speed yardstick of `skelzoo bench` and the opt-in `--backend openblas`.

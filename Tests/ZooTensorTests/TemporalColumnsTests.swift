@@ -91,33 +91,4 @@ import ZooTensor
             }
         }
     }
-
-    /// The weight gradient's GEMM (dW = dY·im2colᵀ) packs its panels from the input: for every ISA and rows around the
-    /// tiles, the bits of im2col followed by sgemm with transposed B, storing and accumulating.
-    @Test(arguments: shapes) func transposedTemporalGEMMEqualsIm2colThenGEMM(_ shape: Shape) {
-        let (c, t, v, kt, tOut) = (shape.channels, shape.frames, shape.joints, shape.kernel, shape.outFrames)
-        let input = Self.values(c * t * v, seed: 7), q = tOut * v, depth = c * kt
-        var columns = [Float](repeating: 0, count: depth * q)
-        columns.withUnsafeMutableBufferPointer { out in
-            Kernels.im2colTemporal(out.baseAddress!, input, channels: c, frames: t, joints: v, kernel: kt, stride: shape.stride,
-                                   padding: shape.padding, outFrames: tOut, dilation: shape.dilation)
-        }
-        for m in [1, 7, 8, 9, 48, 70] {
-            let dOutput = Self.values(m * q, seed: 8), start = Self.values(m * depth, seed: 9)
-            for isa in Arithmetic.ISA.allCases {
-                for accumulate in [false, true] {
-                    var expected = start, actual = start
-                    expected.withUnsafeMutableBufferPointer { out in
-                        GEMM.sgemm(isa: isa, out.baseAddress!, dOutput, columns, m: m, n: depth, k: q, transposeB: true, accumulate: accumulate)
-                    }
-                    actual.withUnsafeMutableBufferPointer { out in
-                        GEMM.sgemmTemporalTransposed(isa: isa, out.baseAddress!, dOutput, input: input, m: m, channels: c, frames: t, joints: v,
-                                                     kernel: kt, stride: shape.stride, padding: shape.padding, outFrames: tOut,
-                                                     dilation: shape.dilation, accumulate: accumulate)
-                    }
-                    #expect(actual.map(\.bitPattern) == expected.map(\.bitPattern), "\(shape) m \(m) \(isa) accumulate \(accumulate)")
-                }
-            }
-        }
-    }
 }

@@ -75,12 +75,6 @@ typedef struct {
 void zk_sgemm_temporal(zk_isa isa, long m, const float *a, long lda, const zk_temporal_columns *columns,
                        int accumulate, float *c, long ldc);
 
-/// C = A·columnsᵀ (+ C when accumulate), A m x (T'*V) (row stride lda), C m x (C*Kt) (row stride ldc): the
-/// temporal convolution's weight gradient dW = dY·im2colᵀ, with the same bits as zk_sgemm(isa, 0, 1, m, C*Kt, T'*V,
-/// a, lda, im2col, T'*V, accumulate, c, ldc) on the materialised im2col, which the SIMD drivers never build.
-void zk_sgemm_temporal_nt(zk_isa isa, long m, const float *a, long lda, const zk_temporal_columns *columns,
-                          int accumulate, float *c, long ldc);
-
 #ifdef __cplusplus
 }
 #endif
