@@ -132,8 +132,9 @@ extension Throughput {
         let loss = Loss(config.model.loss)
         let labels = (0..<batchSize).map { $0 % configuration.numClasses }
         var optimizer = SGD(momentum: Float(config.optimizer.momentum), weightDecay: Float(config.optimizer.weightDecay), nesterov: config.optimizer.nesterov)
+        let workspace = TrainingWorkspace()  // reused across steps, as the trainer does
         return measure(mode: "train", configuration: configuration, batchSize: batchSize, frames: frames, threads: threads, minSeconds: minSeconds) { model, input in
-            let (logits, _, saved) = model.forward(input, training: true, threads: threads)
+            let (logits, _, saved) = model.forward(input, training: true, threads: threads, workspace: workspace)
             let (_, dLogits) = loss.forward(logits, labels: labels)
             var gradients = model.zeroGradients()
             guard let saved else { return }

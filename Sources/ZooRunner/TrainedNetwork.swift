@@ -36,6 +36,8 @@ struct ZeroXNetwork: TrainedNetwork {
     let config: ExperimentConfig
     let pipeline: PosePipeline
     let valPipeline: PosePipeline
+    /// Every step's training buffers, mapped once for the run.
+    let workspace = TrainingWorkspace()
 
     /// Seeded initialisation (or `--load-from` weights, MMCV's load_from: weights only) on `gpus` ranks.
     init(_ config: ExperimentConfig, seed: UInt64, loadFrom: URL?, gpus: Int) throws {
@@ -56,7 +58,8 @@ struct ZeroXNetwork: TrainedNetwork {
     mutating func forwardBackward(_ batches: [(input: Tensor, labels: [Int])], loss: Loss, dropout: CounterRNG, threads: Int) throws
         -> (losses: [Float], logits: [Tensor], gradients: STGCN.Gradients) {
         // MMAction2 seeds every rank alike (no --diff-seed), so every rank draws the same dropout stream.
-        let result = parallel.forwardBackward(&model, batches: batches, loss: loss, dropout: { _ in dropout }, threads: threads)
+        let result = parallel.forwardBackward(&model, batches: batches, loss: loss, dropout: { _ in dropout }, threads: threads,
+                                             workspace: workspace)
         return (result.losses, result.logits, result.gradients)
     }
 

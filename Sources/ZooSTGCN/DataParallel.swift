@@ -61,9 +61,10 @@ public struct DataParallel: Sendable, Equatable {
     ///   - batches: one (input (N, C, T, V, M), N labels) per rank, in rank order; every rank's N is the same.
     ///   - loss: each rank's loss (a mean over its own N samples).
     ///   - dropout: the dropout stream of rank r (nil when the model has no dropout or for none).
+    ///   - workspace: buffers for the steps' training state; one for a whole run reuses them across steps.
     /// - Returns: per-rank losses and logits, and the averaged gradients.
     public mutating func forwardBackward(_ model: inout STGCN, batches: [(input: Tensor, labels: [Int])], loss: Loss,
-                                         dropout: (Int) -> CounterRNG?, threads: Int) -> Step {
+                                         dropout: (Int) -> CounterRNG?, threads: Int, workspace: TrainingWorkspace = TrainingWorkspace()) -> Step {
         precondition(batches.count == ranks, "\(ranks) ranks need \(ranks) per-GPU batches, got \(batches.count)")
         precondition(Set(batches.map(\.labels.count)).count == 1, "DistributedSampler gives every rank the same batch size")
         var losses: [Float] = [], logits: [Tensor] = []
@@ -71,7 +72,8 @@ public struct DataParallel: Sendable, Equatable {
         for rank in 0..<ranks {
             // Rank r normalises with its own batch and updates its own running statistics.
             if rank > 0 { swap(&model.buffers, &otherRankBuffers[rank - 1]) }
-            let (rankLogits, _, saved) = model.forward(batches[rank].input, training: true, dropoutRNG: dropout(rank), threads: threads)
+            let (rankLogits, _, saved) = model.forward(batches[rank].input, training: true, dropoutRNG: dropout(rank), threads: threads,
+                                                         workspace: workspace)
             if rank > 0 { swap(&model.buffers, &otherRankBuffers[rank - 1]) }
             let (rankLoss, dLogits) = loss.forward(rankLogits, labels: batches[rank].labels)
             guard let saved else { preconditionFailure("training forward keeps its state") }

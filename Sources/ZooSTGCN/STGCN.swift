@@ -29,6 +29,9 @@ public struct STGCN: Sendable {
         let blocks: [BlockState]
         let head: Head.Saved
         let inputShape: [Int]
+        /// Where the activations and block states came from; `backward` takes its buffers from it and hands all of
+        /// these back when done.
+        let workspace: TrainingWorkspace
     }
 
     public let configuration: STGCNConfiguration
@@ -128,9 +131,12 @@ public struct STGCN: Sendable {
     ///   - training: batch statistics in BN (and running-stat updates), dropout, and saved state for `backward`.
     ///   - dropoutRNG: the stream for this step's dropout masks (training only).
     ///   - activationBudget: bytes of training state kept for `backward`; past it, blocks keep less and recompute more.
+    ///   - workspace: buffers for the training state and scratch (training only); pass the same one to every step of a
+    ///     run so that steps reuse them rather than map fresh memory.
     /// - Returns: logits (N, NC), backbone features (S, C_last, T', V), and saved state in training mode.
     public mutating func forward(_ input: Tensor, training: Bool = false, dropoutRNG: CounterRNG? = nil,
-                                 threads: Int = 1, activationBudget: Int = savedActivationBudget) -> (logits: Tensor, features: Tensor, saved: Saved?) {
+                                 threads: Int = 1, activationBudget: Int = savedActivationBudget,
+                                 workspace: TrainingWorkspace = TrainingWorkspace()) -> (logits: Tensor, features: Tensor, saved: Saved?) {
         precondition(input.rank == 5 && input.shape[1] == configuration.inChannels && input.shape[3] == configuration.layout.jointCount
                      && input.shape[4] == configuration.numPerson, "STGCN input \(input.shape) does not fit \(configuration)")
         var (x, dataSaved) = normalizeInput(input, training: training, threads: threads)
@@ -140,14 +146,15 @@ public struct STGCN: Sendable {
         for i in blocks.indices where training {
             let blockRNG = dropoutRNG?.substream(UInt64(i)), before = buffers.blocks[i]
             let (y, state) = blocks[i].forwardTraining(x, parameters.blocks[i], &buffers.blocks[i], pattern: adjacency,
-                                                       dropoutRNG: blockRNG, retention: plan[i], threads: threads)
+                                                       dropoutRNG: blockRNG, retention: plan[i], threads: threads, workspace: workspace)
             savedBlocks.append(plan[i] == .input ? .recompute(buffers: before, dropoutRNG: blockRNG) : .kept(state))
             activations.append(x)
             x = y
         }
         activations.append(x)
         let (logits, headSaved) = head.forward(x, parameters.head)
-        let saved = training ? Saved(dataNorm: dataSaved, activations: activations, blocks: savedBlocks, head: headSaved, inputShape: input.shape) : nil
+        let saved = training ? Saved(dataNorm: dataSaved, activations: activations, blocks: savedBlocks, head: headSaved, inputShape: input.shape,
+                                     workspace: workspace) : nil
         return (logits, x, saved)
     }
 
@@ -222,8 +229,10 @@ public struct STGCN: Sendable {
     // MARK: - Backward
 
     /// Adds the gradients of every parameter for `dLogits` (N, NC) into `gradients`; walks the model in reverse.
-    /// The input gradient is not needed and not computed past the data BN.
-    public func backward(_ dLogits: Tensor, _ saved: Saved, into gradients: inout Gradients, threads: Int = 1) {
+    /// The input gradient is not needed and not computed past the data BN. Hands `saved`'s buffers back to its
+    /// workspace: `saved` is spent.
+    public func backward(_ dLogits: Tensor, _ saved: consuming Saved, into gradients: inout Gradients, threads: Int = 1) {
+        let workspace = saved.workspace
         var dx = head.backward(dLogits, saved.head, parameters.head, into: &gradients.head)
         // Blocks in reverse order.
         for i in blocks.indices.reversed() {
@@ -233,27 +242,36 @@ public struct STGCN: Sendable {
                 state = kept
             case .recompute(var buffers, let dropoutRNG):
                 // The same forward as in `forward` (training mode); the buffer updates it makes are discarded.
-                state = blocks[i].forwardTraining(saved.activations[i], parameters.blocks[i], &buffers, pattern: adjacency,
-                                                  dropoutRNG: dropoutRNG, retention: .compact, threads: threads).state
+                let (output, recomputed) = blocks[i].forwardTraining(saved.activations[i], parameters.blocks[i], &buffers, pattern: adjacency,
+                                                                     dropoutRNG: dropoutRNG, retention: .compact, threads: threads,
+                                                                     workspace: workspace)
+                workspace.recycle(consume output)
+                state = recomputed
             }
-            dx = blocks[i].backwardTraining(dx, input: saved.activations[i], output: saved.activations[i + 1], state, parameters.blocks[i],
-                                            pattern: adjacency, into: &gradients.blocks[i], threads: threads)
+            let dInput = blocks[i].backwardTraining(dx, input: saved.activations[i], output: saved.activations[i + 1], state, parameters.blocks[i],
+                                                    pattern: adjacency, into: &gradients.blocks[i], threads: threads, workspace: workspace)
+            if case .recompute = saved.blocks[i] { workspace.recycle(state) }
+            if i != blocks.count - 1 { workspace.recycle(dx) }  // the head's dFeatures are not the workspace's
+            dx = dInput
         }
-        guard let dataSaved = saved.dataNorm, let dataParameters = parameters.dataNorm, var dataGradients = gradients.dataNorm else { return }
-        // (S, C, T, V) -> (S, V, C, T), the data BN's layout.
-        let s = dx.shape[0], c = dx.shape[1], t = dx.shape[2], v = dx.shape[3]
-        var permuted = Tensor(zeros: [s, v * c, t])
-        for sequence in 0..<s {
-            for joint in 0..<v {
-                for coordinate in 0..<c {
-                    for frame in 0..<t {
-                        permuted.storage[((sequence * v + joint) * c + coordinate) * t + frame] = dx.storage[((sequence * c + coordinate) * t + frame) * v + joint]
+        if let dataSaved = saved.dataNorm, let dataParameters = parameters.dataNorm, var dataGradients = gradients.dataNorm {
+            // (S, C, T, V) -> (S, V, C, T), the data BN's layout.
+            let s = dx.shape[0], c = dx.shape[1], t = dx.shape[2], v = dx.shape[3]
+            var permuted = Tensor(zeros: [s, v * c, t])
+            for sequence in 0..<s {
+                for joint in 0..<v {
+                    for coordinate in 0..<c {
+                        for frame in 0..<t {
+                            permuted.storage[((sequence * v + joint) * c + coordinate) * t + frame] = dx.storage[((sequence * c + coordinate) * t + frame) * v + joint]
+                        }
                     }
                 }
             }
+            _ = BatchNorm.backward(permuted, dataSaved, dataParameters, into: &dataGradients, threads: threads)
+            gradients.dataNorm = dataGradients
         }
-        _ = BatchNorm.backward(permuted, dataSaved, dataParameters, into: &dataGradients, threads: threads)
-        gradients.dataNorm = dataGradients
+        if !blocks.isEmpty { workspace.recycle(consume dx) }
+        workspace.recycle(consume saved)
     }
 
     /// Zero gradients shaped like the parameters.

@@ -42,9 +42,11 @@ extension STGCNBlock {
     /// ``forward(_:_:_:pattern:training:dropoutRNG:threads:)`` with `training: true` (equal bits), but each
     /// sequence runs through a whole phase while it is in cache, and phases meet only where BN needs the batch:
     /// (1) gcn projection, einsum, residual convolution and their moments; (2) BN + ReLU, temporal convolution and
-    /// its moments; (3) BN, dropout, residual, ReLU.
+    /// its moments; (3) BN, dropout, residual, ReLU. The output, the state and the scratch come from `workspace`; the
+    /// scratch goes back to it on return.
     func forwardTraining(_ input: Tensor, _ parameters: Parameters, _ buffers: inout Buffers, pattern: Tensor,
-                         dropoutRNG: CounterRNG?, retention: Retention, threads: Int) -> (output: Tensor, state: TrainState) {
+                         dropoutRNG: CounterRNG?, retention: Retention, threads: Int,
+                         workspace: TrainingWorkspace = TrainingWorkspace()) -> (output: Tensor, state: TrainState) {
         let s = input.shape[0], cin = input.shape[1], t = input.shape[2], v = input.shape[3]
         let k = pattern.shape[0], cout = gcn.outputChannels, kc = k * cout, p = t * v
         let tOut = temporal.outputFrames(t), q = tOut * v, depth = cout * temporal.kernelSize
@@ -52,33 +54,36 @@ extension STGCNBlock {
         let adjacency = effectiveAdjacency(parameters, pattern: pattern)
         let keepAll = retention == .full
         let convolutionResidual = residual != nil
+        let workers = max(1, min(threads, s))
 
         // Phase 1: projection, einsum and the residual convolution, with their per-sequence moments.
-        var projected = keepAll ? Tensor(zeros: [s, kc, t, v]) : Tensor(zeros: [0])
-        var aggregated = Tensor(zeros: [s, cout, t, v])
-        var residualOutput = convolutionResidual ? Tensor(zeros: [s, cout, tOut, v]) : Tensor(zeros: [0])
+        var projected = keepAll ? workspace.zeros([s, kc, t, v]) : Tensor(zeros: [0])
+        var aggregated = workspace.zeros([s, cout, t, v])
+        var residualOutput = convolutionResidual ? workspace.zeros([s, cout, tOut, v]) : Tensor(zeros: [0])
         var gcnMoments = [Double](repeating: 0, count: s * cout * 2), residualMoments = gcnMoments
         let residualColumns = convolutionResidual && residual!.stride != 1 ? cin * q : 0
+        let phase1 = (keepAll ? 0 : kc * p) + residualColumns
+        var scratch = workspace.scratch(workers * phase1)
         input.withUnsafeBufferPointer { x in
         projected.withUnsafeMutableBufferPointer { keep in
         aggregated.withUnsafeMutableBufferPointer { g in
         residualOutput.withUnsafeMutableBufferPointer { r in
         gcnMoments.withUnsafeMutableBufferPointer { gm in
         residualMoments.withUnsafeMutableBufferPointer { rm in
+        scratch.withUnsafeMutableBufferPointer { scratch in
             let xBase = x.baseAddress!, gBase = g.baseAddress!, keepBase = keep.baseAddress, rBase = r.baseAddress
-            let gmBase = gm.baseAddress!, rmBase = rm.baseAddress!
-            Parallel.forEach(s, threads: threads, scratch: { [Float](repeating: 0, count: (keepAll ? 0 : kc * p) + residualColumns) }) { scratch, n in
-                scratch.withUnsafeMutableBufferPointer { scratch in
-                    let xN = xBase + n * cin * p, gN = gBase + n * cout * p
-                    let y = keepAll ? keepBase! + n * kc * p : scratch.baseAddress!
-                    project(y, gN, xN, parameters, adjacency: adjacency, frames: t, joints: v)
-                    Kernels.channelMoments(gmBase + n * cout * 2, gmBase + n * cout * 2 + cout, gN, channels: cout, plane: p)
-                    if convolutionResidual, let rBase {
-                        let rN = rBase + n * cout * q
-                        residualConvolution(rN, xN, parameters, scratch: scratch.baseAddress.map { $0 + (keepAll ? 0 : kc * p) },
-                                            frames: t, joints: v, outFrames: tOut)
-                        Kernels.channelMoments(rmBase + n * cout * 2, rmBase + n * cout * 2 + cout, rN, channels: cout, plane: q)
-                    }
+            let gmBase = gm.baseAddress!, rmBase = rm.baseAddress!, scratchBase = scratch.baseAddress
+            Parallel.forEach(s, threads: threads) { worker, n in
+                let workerScratch = scratchBase.map { $0 + worker * phase1 }
+                let xN = xBase + n * cin * p, gN = gBase + n * cout * p
+                let y = keepAll ? keepBase! + n * kc * p : workerScratch!
+                project(y, gN, xN, parameters, adjacency: adjacency, frames: t, joints: v)
+                Kernels.channelMoments(gmBase + n * cout * 2, gmBase + n * cout * 2 + cout, gN, channels: cout, plane: p)
+                if convolutionResidual, let rBase {
+                    let rN = rBase + n * cout * q
+                    residualConvolution(rN, xN, parameters, scratch: workerScratch.map { $0 + (keepAll ? 0 : kc * p) },
+                                        frames: t, joints: v, outFrames: tOut)
+                    Kernels.channelMoments(rmBase + n * cout * 2, rmBase + n * cout * 2 + cout, rN, channels: cout, plane: q)
                 }
             }
         }
@@ -87,6 +92,8 @@ extension STGCNBlock {
         }
         }
         }
+        }
+        workspace.recycleScratch(consume scratch)
         let gcnNorm = BatchNorm.Batch(moments: gcnMoments, sequences: s, plane: p, parameters.gcnNorm, &buffers.gcnNorm)
         var residualNorm: BatchNorm.Batch?
         if convolutionResidual, let normParameters = parameters.residualNorm, var normBuffers = buffers.residualNorm {
@@ -95,23 +102,26 @@ extension STGCNBlock {
         }
 
         // Phase 2: BN + ReLU (tcn[0..1]) and the 9x1 convolution (tcn[2]), with its moments.
-        var temporalOutput = Tensor(zeros: [s, cout, tOut, v])
+        var temporalOutput = workspace.zeros([s, cout, tOut, v])
         var temporalMoments = [Double](repeating: 0, count: s * cout * 2)
+        let phase2 = cout * p + depth * q
+        scratch = workspace.scratch(workers * phase2)
         aggregated.withUnsafeBufferPointer { g in
         temporalOutput.withUnsafeMutableBufferPointer { u in
         temporalMoments.withUnsafeMutableBufferPointer { um in
-            let gBase = g.baseAddress!, uBase = u.baseAddress!, umBase = um.baseAddress!
-            Parallel.forEach(s, threads: threads, scratch: { [Float](repeating: 0, count: cout * p + depth * q) }) { scratch, n in
-                scratch.withUnsafeMutableBufferPointer { scratch in
-                    let h = scratch.baseAddress!, columns = h + cout * p, uN = uBase + n * cout * q
-                    Kernels.affine(h, gBase + n * cout * p, scale: gcnNorm.scale, shift: gcnNorm.shift, channels: cout, plane: p, relu: true)
-                    temporalConvolution(uN, h, parameters, columns: columns, frames: t, joints: v, outFrames: tOut)
-                    Kernels.channelMoments(umBase + n * cout * 2, umBase + n * cout * 2 + cout, uN, channels: cout, plane: q)
-                }
+        scratch.withUnsafeMutableBufferPointer { scratch in
+            let gBase = g.baseAddress!, uBase = u.baseAddress!, umBase = um.baseAddress!, scratchBase = scratch.baseAddress!
+            Parallel.forEach(s, threads: threads) { worker, n in
+                let h = scratchBase + worker * phase2, columns = h + cout * p, uN = uBase + n * cout * q
+                Kernels.affine(h, gBase + n * cout * p, scale: gcnNorm.scale, shift: gcnNorm.shift, channels: cout, plane: p, relu: true)
+                temporalConvolution(uN, h, parameters, columns: columns, frames: t, joints: v, outFrames: tOut)
+                Kernels.channelMoments(umBase + n * cout * 2, umBase + n * cout * 2 + cout, uN, channels: cout, plane: q)
             }
         }
         }
         }
+        }
+        workspace.recycleScratch(consume scratch)
         let temporalNorm = BatchNorm.Batch(moments: temporalMoments, sequences: s, plane: q, parameters.temporalNorm, &buffers.temporalNorm)
 
         // Phase 3: BN (tcn[3]), dropout (tcn[4]), + residual, ReLU.
@@ -129,7 +139,7 @@ extension STGCNBlock {
                 }
             }
         }
-        let output = Tensor(uninitialized: [s, cout, tOut, v]) { out in
+        let output = workspace.tensor([s, cout, tOut, v]) { out in
             temporalOutput.withUnsafeBufferPointer { u in
             input.withUnsafeBufferPointer { x in
             residualOutput.withUnsafeBufferPointer { r in
@@ -160,6 +170,7 @@ extension STGCNBlock {
                                aggregated: keepAll ? aggregated : nil, projected: keepAll ? projected : nil,
                                temporalOutput: temporalOutput, residualOutput: keepAll && convolutionResidual ? residualOutput : nil,
                                dropoutMask: mask)
+        if !keepAll { workspace.recycle([aggregated, residualOutput]) }
         return (output, state)
     }
 

@@ -12,9 +12,11 @@ extension STGCNBlock {
     ///
     /// - Parameters:
     ///   - input: the block's input (S, Cin, T, V); `output` its output (S, Cout, T', V).
+    ///   - workspace: where dInput and the scratch come from; the scratch goes back to it on return.
     /// - Returns: dInput (S, Cin, T, V).
     func backwardTraining(_ dOutput: Tensor, input: Tensor, output: Tensor, _ state: TrainState, _ parameters: Parameters,
-                          pattern: Tensor, into gradients: inout Gradients, threads: Int) -> Tensor {
+                          pattern: Tensor, into gradients: inout Gradients, threads: Int,
+                          workspace: TrainingWorkspace = TrainingWorkspace()) -> Tensor {
         let none = Tensor(zeros: [0])
         let pinned = [input, output, dOutput, state.temporalOutput, state.aggregated ?? none, state.projected ?? none, state.residualOutput ?? none]
         return Tensor.withBaseAddresses(pinned) { base in
@@ -22,43 +24,47 @@ extension STGCNBlock {
                 let inputs = Inputs(x: base[0], out: base[1], dOut: base[2], u: base[3], g: state.aggregated == nil ? nil : base[4],
                                     projected: state.projected == nil ? nil : base[5], residual: state.residualOutput == nil ? nil : base[6],
                                     mask: state.dropoutMask == nil ? nil : bits.baseAddress)
-                return backwardPhases(dOutput, input: input, inputs, state, parameters, pattern: pattern, into: &gradients, threads: threads)
+                return backwardPhases(dOutput, input: input, inputs, state, parameters, pattern: pattern, into: &gradients, threads: threads,
+                                      workspace: workspace)
             }
         }
     }
 
     private func backwardPhases(_ dOutput: Tensor, input: Tensor, _ inputs: Inputs, _ state: TrainState, _ parameters: Parameters,
-                                pattern: Tensor, into gradients: inout Gradients, threads: Int) -> Tensor {
+                                pattern: Tensor, into gradients: inout Gradients, threads: Int, workspace: TrainingWorkspace) -> Tensor {
         let s = input.shape[0], cin = input.shape[1], t = input.shape[2], v = input.shape[3]
         let kc = gcn.partitions * gcn.outputChannels, cout = gcn.outputChannels, p = t * v
         let tOut = dOutput.shape[2], q = tOut * v, depth = cout * temporal.kernelSize
         let words = (cout * q + 63) / 64, nnz = state.adjacency.values.count
         let residualNorm = state.residualNorm, kept = state.aggregated != nil
         let residualStride = residual?.stride ?? 1
+        let slots = max(1, min(threads, s))
 
         // Phase 1: dPre = dOut where out > 0; BN sums of the residual branch (dPre) and of the temporal one (dPre·mask).
         var temporalSums = [Double](repeating: 0, count: s * cout * 2), residualSums = temporalSums
+        let recomputeResidual = residualNorm != nil && inputs.residual == nil
+        let phase1 = cout * q + (recomputeResidual ? cout * q + (residualStride != 1 ? cin * q : 0) : 0)
+        var scratch = workspace.scratch(slots * phase1)
         temporalSums.withUnsafeMutableBufferPointer { ts in
         residualSums.withUnsafeMutableBufferPointer { rs in
-            let tsBase = ts.baseAddress!, rsBase = rs.baseAddress!
-            let recomputeResidual = residualNorm != nil && inputs.residual == nil
-            let size = cout * q + (recomputeResidual ? cout * q + (residualStride != 1 ? cin * q : 0) : 0)
-            Parallel.forEach(s, threads: threads, scratch: { [Float](repeating: 0, count: size) }) { scratch, n in
-                scratch.withUnsafeMutableBufferPointer { scratch in
-                    let d = scratch.baseAddress!
-                    inputs.preActivation(d, n, count: cout * q)
-                    if let residualNorm {
-                        let rN = residualOutput(inputs, n, scratch: d + cout * q, parameters, frames: t, joints: v, outFrames: tOut)
-                        BatchNorm.backwardPartials(rsBase + n * cout * 2, d, rN, mean: residualNorm.mean,
-                                                   invStd: residualNorm.invStd, channels: cout, plane: q)
-                    }
-                    if let bits = inputs.mask { applyDropout(d, bits + n * words, count: cout * q) }
-                    BatchNorm.backwardPartials(tsBase + n * cout * 2, d, inputs.u + n * cout * q, mean: state.temporalNorm.mean,
-                                               invStd: state.temporalNorm.invStd, channels: cout, plane: q)
+        scratch.withUnsafeMutableBufferPointer { scratch in
+            let tsBase = ts.baseAddress!, rsBase = rs.baseAddress!, scratchBase = scratch.baseAddress!
+            Parallel.forEach(s, threads: threads) { worker, n in
+                let d = scratchBase + worker * phase1
+                inputs.preActivation(d, n, count: cout * q)
+                if let residualNorm {
+                    let rN = residualOutput(inputs, n, scratch: d + cout * q, parameters, frames: t, joints: v, outFrames: tOut)
+                    BatchNorm.backwardPartials(rsBase + n * cout * 2, d, rN, mean: residualNorm.mean,
+                                               invStd: residualNorm.invStd, channels: cout, plane: q)
                 }
+                if let bits = inputs.mask { applyDropout(d, bits + n * words, count: cout * q) }
+                BatchNorm.backwardPartials(tsBase + n * cout * 2, d, inputs.u + n * cout * q, mean: state.temporalNorm.mean,
+                                           invStd: state.temporalNorm.invStd, channels: cout, plane: q)
             }
         }
         }
+        }
+        workspace.recycleScratch(consume scratch)
         let temporalCoefficients = BatchNorm.backwardCoefficients(partials: temporalSums, sequences: s, plane: q, into: &gradients.temporalNorm)
         var residualCoefficients: (meanDy: [Float], meanDyX: [Float])?
         if residualNorm != nil, var normGradients = gradients.residualNorm {
@@ -67,16 +73,15 @@ extension STGCNBlock {
         }
 
         // Phase 2: BN backward, the 9x1 convolution's backward into dH, ReLU mask of h, gcn BN sums; the residual branch.
-        var dH = Tensor(zeros: [s, cout, t, v])
-        var dInput = Tensor(zeros: [s, cin, t, v])
+        var dH = workspace.zeros([s, cout, t, v])
+        var dInput = workspace.zeros([s, cin, t, v])
         var gcnSums = [Double](repeating: 0, count: s * cout * 2)
         var temporalBias = [Float](repeating: 0, count: s * cout), residualBias = temporalBias
         let temporalWeightCount = cout * depth, residualWeightCount = residual == nil ? 0 : cout * cin
         let recompute = kept ? 0 : kc * p + cout * p
         let residualScratch = residual == nil ? 0 : 2 * cout * q + (residualStride != 1 ? 2 * cin * q : 0)
         let phase2 = cout * q + cout * p + depth * q + recompute + residualScratch + temporalWeightCount + residualWeightCount
-        let slots = max(1, min(threads, s))
-        var scratch = [Float](repeating: 0, count: slots * phase2)
+        scratch = workspace.scratch(slots * phase2)
         var temporalGradients = gradients.temporal.weight, residualGradients = gradients.residual ?? TemporalConv.Parameters(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0]))
         gradients.temporal.weight = Tensor(zeros: [0])  // unshared while the threads add into it
         temporalGradients.withUnsafeMutableBufferPointer { tg in
@@ -179,7 +184,8 @@ extension STGCNBlock {
         // Phase 3: dG = BN backward of dH (tcn[0]), then the einsum's and the projection's backward (gcn).
         var gcnBias = [Float](repeating: 0, count: s * kc), values = [Float](repeating: 0, count: s * nnz)
         let phase3 = (kept ? 0 : kc * p + cout * p) + kc * p + (residualKind == .convolution ? cin * p : 0) + kc * cin
-        scratch = [Float](repeating: 0, count: slots * phase3)
+        workspace.recycleScratch(consume scratch)
+        scratch = workspace.scratch(slots * phase3)
         gradients.gcn.weight.withUnsafeMutableBufferPointer { gwGradients in
         let gwTarget = gwGradients.baseAddress!
         dH.withUnsafeMutableBufferPointer { dh in
@@ -242,6 +248,8 @@ extension STGCNBlock {
         }
         // A_eff = A ⊙ importance: dImportance = dA_eff ⊙ A.
         for i in 0..<dEffective.count { gradients.importance.storage[i] += dEffective[i] * pattern.storage[i] }
+        workspace.recycleScratch(consume scratch)
+        workspace.recycle(consume dH)
         return dInput
     }
 
