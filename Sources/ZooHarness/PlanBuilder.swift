@@ -42,7 +42,8 @@ public enum PlanBuilder {
     public struct Skip: Sendable, Equatable {
         public var entry: String
         public var mode: RunMode
-        public var configHash: String
+        /// nil for a fusion entry (it has no config).
+        public var configHash: String?
         public var reason: String
         public var fix: String?
     }
@@ -77,12 +78,24 @@ public enum PlanBuilder {
         var skipped: [Skip] = []
         for request in requests {
             let entry = request.entry
+            if let fusion = Reproducer.fusionSkip(entry) {
+                skipped.append(Skip(entry: entry.name, mode: request.mode, configHash: nil, reason: fusion.reason, fix: fusion.fix))
+                continue
+            }
             let configHash = Hashing.sha256(Data(request.configText.utf8))
-            let config: ExperimentConfig
-            do { config = try ExperimentConfig.parse(request.configText, file: request.configOrigin) } catch { throw HarnessError("\(error)") }
             func skip(_ reason: String, _ fix: String?) {
                 skipped.append(Skip(entry: entry.name, mode: request.mode, configHash: configHash, reason: reason, fix: fix))
             }
+            let config: ExperimentConfig
+            do {
+                switch try EntryConfig.parse(request.configText, file: request.configOrigin) {
+                case .mmaction0x(let config0x): config = config0x
+                case .mmaction1x:
+                    skip("an MMAction2 1.x entry: the Slurm executor runs 0.x entries only; 1.x evaluations and retrains run locally",
+                         "skelzoo reproduce \(entry.name) --mode \(request.mode.rawValue)")
+                    continue
+                }
+            } catch { throw HarnessError("\(error)") }
             if request.mode == .eval {
                 guard let fileName = entry.checkpointFileName else {
                     skip("the zoo gives no checkpoint for this entry", "skelzoo reproduce \(entry.name) --mode train")

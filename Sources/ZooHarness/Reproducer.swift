@@ -116,6 +116,13 @@ public enum Reproducer {
         return outcomes
     }
 
+    /// Why a fusion entry is not run (it has no model of its own) and the command that computes it; nil for other entries.
+    public static func fusionSkip(_ entry: ZooEntry) -> (reason: String, fix: String)? {
+        guard let fusion = entry.fusion else { return nil }
+        return ("a fusion entry: it is computed from its \(fusion.components.count) streams' test results",
+                "skelzoo fuse \(entry.name) \(fusion.components.map { "\($0.entry).json" }.joined(separator: " "))")
+    }
+
     /// Reproduces one entry; every run (and skip) is recorded under `batch`. Throws only when the registry cannot record.
     public static func reproduce(_ entry: ZooEntry, options: Options, context: ZooContext, batch: String, log: HarnessLog) throws -> Outcome {
         let mode = options.mode.resolve(for: entry)
@@ -123,10 +130,7 @@ public enum Reproducer {
             try RunRecorder.recordSkip(context.registry, entry: entry.name, mode: mode, batch: batch, reason: reason, fix: fix, configHash: configHash)
             return Outcome(entry: entry.name, mode: mode, status: .skipped, verdict: "-", reason: reason, fix: fix)
         }
-        if let fusion = entry.fusion {
-            return try skip("a fusion entry: it is computed from its \(fusion.components.count) streams' test results",
-                            fix: "skelzoo fuse \(entry.name) \(fusion.components.map { "\($0.entry).json" }.joined(separator: " "))", configHash: nil)
-        }
+        if let fusion = fusionSkip(entry) { return try skip(fusion.reason, fix: fusion.fix, configHash: nil) }
         let (text, origin) = try context.sources.configText(for: entry)
         let configHash = Hashing.sha256(Data(text.utf8))
         func skip(_ reason: String, fix: String?) throws -> Outcome { try skip(reason, fix: fix, configHash: configHash) }

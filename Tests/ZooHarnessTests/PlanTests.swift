@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZooConfig
 import ZooHarness
 import ZooIO
 import ZooRunner
@@ -54,6 +55,20 @@ import ZooTestSupport
                                                       batch: "b", threads: 1, backend: nil, isa: nil, codeVersion: "test")
         #expect(plan.tasks.isEmpty)
         #expect(skipped.map(\.fix) == ["skelzoo download tiny_demo"])
+    }
+
+    @Test func fusionAndOneXEntriesAreSkippedWithTheirFixes() throws {
+        let dir = Fixtures.temporaryDirectory("plan-skips")
+        var fusion = try HarnessFixtures.entry(name: "tiny_fusion")
+        fusion.fusion = try JSONDecoder().decode(FusionSpec.self, from: Data(#"{"components": [{"entry": "tiny_demo", "weight": 1}], "applySoftmax": false}"#.utf8))
+        let requests = [PlanBuilder.Request(entry: fusion, mode: .eval, configText: "", configOrigin: "tiny_fusion", seeds: []),
+                        PlanBuilder.Request(entry: try HarnessFixtures.entry(), mode: .train, configText: TinyConfig.oneX(), configOrigin: "tiny1x.yml", seeds: [0])]
+        let (plan, skipped) = try PlanBuilder.prepare(requests, sharedDir: dir.appending(path: "shared"),
+                                                      sources: .init(dataRoot: dir, checkpoints: dir.appending(path: "checkpoints")),
+                                                      batch: "b", threads: 1, backend: nil, isa: nil, codeVersion: "test")
+        #expect(plan.tasks.isEmpty)
+        #expect(skipped.map(\.fix) == ["skelzoo fuse tiny_fusion tiny_demo.json", "skelzoo reproduce tiny_demo --mode train"])
+        #expect(skipped.map(\.configHash) == [nil, Hashing.sha256(Data(TinyConfig.oneX().utf8))])
     }
 
     struct BadPlan: CustomTestStringConvertible, Sendable {

@@ -134,7 +134,8 @@ extension SkelZoo.Reproduce {
             func finish() throws { if json { try Console.output(try Console.json(output)) } }
             var requests: [PlanBuilder.Request] = []
             for entry in try context.chosenEntries(entries) {
-                let (text, origin) = try context.sources.configText(for: entry)
+                // A fusion entry has no config; PlanBuilder skips it with the `skelzoo fuse` command.
+                let (text, origin) = entry.fusion == nil ? try context.sources.configText(for: entry) : ("", entry.name)
                 let resolvedMode = (ModeChoice(rawValue: mode) ?? .auto).resolve(for: entry)
                 let seedList = seeds.flatMap(parsedSeeds) ?? [entry.reference?.seed ?? 0]
                 requests.append(.init(entry: entry, mode: resolvedMode, configText: text, configOrigin: origin, seeds: seedList, batchSize: batchSize, gpus: gpus))
