@@ -150,10 +150,19 @@ static void pack_temporal(int nr, float *packed, const zk_temporal_columns *b, l
                 for (; col < inside; col++) target[col] = 0.0f;
                 for (; col < past; col++) target[col] = row.channel[shift + col];
             } else {
+                // Column j = t'*V + joint: a frame's V joints are contiguous in the input, so copy run by run.
                 long t = j0 / v, joint = j0 - t * v;
-                for (; col < cols; col++) {
-                    target[col] = t >= row.first && t < row.end ? row.channel[(t * b->stride + row.offset) * v + joint] : 0.0f;
-                    if (++joint == v) { joint = 0; t++; }
+                while (col < cols) {
+                    long run = v - joint < cols - col ? v - joint : cols - col;
+                    if (t >= row.first && t < row.end) {
+                        const float *from = row.channel + (t * b->stride + row.offset) * v + joint;
+                        for (long i = 0; i < run; i++) target[col + i] = from[i];
+                    } else {
+                        for (long i = 0; i < run; i++) target[col + i] = 0.0f;
+                    }
+                    col += run;
+                    joint = 0;
+                    t++;
                 }
             }
             for (; col < nr; col++) target[col] = 0.0f;

@@ -230,8 +230,7 @@ extension STGCNBlock {
 
     /// `y[i] *= mask[i]` with mask 0 (bit clear) or 1/(1-p) (bit set), as the layer-by-layer forward multiplies.
     func applyDropout(_ y: UnsafeMutablePointer<Float>, _ bits: UnsafePointer<UInt64>, count: Int) {
-        let scale = 1 / (1 - dropout)
-        for i in 0..<count { y[i] *= bits[i >> 6] >> UInt64(i & 63) & 1 == 1 ? scale : 0 }
+        Kernels.scaleByMask(y, bits, scale: 1 / (1 - dropout), count: count)
     }
 
     /// `y = ReLU(y + (r·scale + shift))`: the normalised residual added, as the layer-by-layer forward rounds it.

@@ -128,7 +128,7 @@ extension STGCNBlock {
                 dhN.update(repeating: 0, count: cout * p)
                 Kernels.col2imTemporalAdd(dhN, dColumns, channels: cout, frames: t, joints: v, kernel: temporal.kernelSize,
                                           stride: temporal.stride, padding: temporal.padding, outFrames: tOut)
-                for i in 0..<cout * p where h[i] <= 0 { dhN[i] = 0 }
+                Kernels.reluBackward(dhN, dhN, activation: h, count: cout * p)
                 BatchNorm.backwardPartials(gsBase + n * cout * 2, dhN, gN, mean: state.gcnNorm.mean, invStd: state.gcnNorm.invStd,
                                            channels: cout, plane: p)
                 // Residual convolution: BN backward of dPre, then the strided 1x1 convolution's backward into dInput.
@@ -223,7 +223,7 @@ extension STGCNBlock {
                 case .identity:
                     GEMM.sgemm(dxN, gwBase, dY, m: cin, n: p, k: kc, transposeA: true)
                     let dOut = inputs.dOut + n * cout * q, out = inputs.out + n * cout * q
-                    for i in 0..<cin * p { dxN[i] += out[i] <= 0 ? 0 : dOut[i] }
+                    Kernels.reluBackward(dxN, dOut, activation: out, count: cin * p, accumulate: true)
                 case .convolution:
                     GEMM.sgemm(gcnDx, gwBase, dY, m: cin, n: p, k: kc, transposeA: true)
                     for i in 0..<cin * p { dxN[i] = gcnDx[i] + dxN[i] }
@@ -288,7 +288,6 @@ private struct Inputs {
 
     /// dPre = dOut where the block's output is positive, else 0 (the final ReLU's backward), for sequence n.
     func preActivation(_ d: UnsafeMutablePointer<Float>, _ n: Int, count: Int) {
-        let dOutN = dOut + n * count, outN = out + n * count
-        for i in 0..<count { d[i] = outN[i] <= 0 ? 0 : dOutN[i] }
+        Kernels.reluBackward(d, dOut + n * count, activation: out + n * count, count: count)
     }
 }

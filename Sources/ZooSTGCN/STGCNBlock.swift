@@ -172,7 +172,9 @@ public struct STGCNBlock: Sendable {
             let base = d.baseAddress!
             output.withUnsafeBufferPointer { o in
                 let oBase = o.baseAddress!
-                Parallel.chunks(d.count, threads: threads) { range in for i in range where oBase[i] <= 0 { base[i] = 0 } }
+                Parallel.chunks(d.count, threads: threads) { range in
+                    Kernels.reluBackward(base + range.lowerBound, base + range.lowerBound, activation: oBase + range.lowerBound, count: range.count)
+                }
             }
         }
         return result
