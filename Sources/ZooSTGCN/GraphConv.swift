@@ -125,7 +125,7 @@ public struct SparseAdjacency: Sendable {
     public let joints: Int
     /// Non-zero values, ordered by target joint w, then k, then v.
     public let values: [Float]
-    /// For each non-zero: k*rowStride (offset of partition k's block in units of rows), source v, target w.
+    /// For each non-zero: its partition k, source v and target w.
     let partition: [Int]
     let source: [Int]
     let target: [Int]
@@ -167,19 +167,16 @@ public struct SparseAdjacency: Sendable {
     /// `values` (w, then k, then v); no fma, by choice, so the sparse sum needs no ISA-specific code.
     func aggregate(_ output: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int) {
         let v = joints, blockStride = rows * v
+        let offsets = elementOffsets(blockStride: blockStride)
         values.withUnsafeBufferPointer { values in
-            partition.withUnsafeBufferPointer { partition in
-                source.withUnsafeBufferPointer { source in
-                    start.withUnsafeBufferPointer { start in
-                        for r in 0..<rows {
-                            let outRow = output + r * v, inRow = y + r * v
-                            for w in 0..<v {
-                                var sum: Float = 0
-                                for i in start[w]..<start[w + 1] {
-                                    sum += inRow[partition[i] * blockStride + source[i]] * values[i]
-                                }
-                                outRow[w] = sum
-                            }
+            offsets.withUnsafeBufferPointer { offsets in
+                start.withUnsafeBufferPointer { start in
+                    for r in 0..<rows {
+                        let outRow = output + r * v, inRow = y + r * v
+                        for w in 0..<v {
+                            var sum: Float = 0
+                            for i in start[w]..<start[w + 1] { sum += inRow[offsets[i]] * values[i] }
+                            outRow[w] = sum
                         }
                     }
                 }
@@ -189,18 +186,15 @@ public struct SparseAdjacency: Sendable {
 
     /// `dy[k, r, v] = Σ_w A[k,v,w]·dz[r, w]` (dy fully written).
     func aggregateBackward(_ dy: UnsafeMutablePointer<Float>, _ dz: UnsafePointer<Float>, rows: Int) {
-        let v = joints, blockStride = rows * v
+        let v = joints, blockStride = rows * v, nnz = values.count
+        let offsets = elementOffsets(blockStride: blockStride)
         dy.update(repeating: 0, count: partitions * blockStride)
         values.withUnsafeBufferPointer { values in
-            partition.withUnsafeBufferPointer { partition in
-                source.withUnsafeBufferPointer { source in
-                    target.withUnsafeBufferPointer { target in
-                        for r in 0..<rows {
-                            let dzRow = dz + r * v, dyRow = dy + r * v
-                            for i in 0..<values.count {
-                                dyRow[partition[i] * blockStride + source[i]] += values[i] * dzRow[target[i]]
-                            }
-                        }
+            offsets.withUnsafeBufferPointer { offsets in
+                target.withUnsafeBufferPointer { target in
+                    for r in 0..<rows {
+                        let dzRow = dz + r * v, dyRow = dy + r * v
+                        for i in 0..<nnz { dyRow[offsets[i]] += values[i] * dzRow[target[i]] }
                     }
                 }
             }
@@ -209,20 +203,23 @@ public struct SparseAdjacency: Sendable {
 
     /// `dA[i] += Σ_r y[k_i, r, v_i]·dz[r, w_i]` for each non-zero i (accumulated in Double, row order).
     func valueGradients(_ dA: UnsafeMutablePointer<Float>, projected y: UnsafePointer<Float>, dOutput dz: UnsafePointer<Float>, rows: Int) {
-        let v = joints, blockStride = rows * v
-        var sums = [Double](repeating: 0, count: values.count)
-        partition.withUnsafeBufferPointer { partition in
-            source.withUnsafeBufferPointer { source in
+        let v = joints, blockStride = rows * v, nnz = values.count
+        let offsets = elementOffsets(blockStride: blockStride)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: nnz) { sums in
+            let sums = sums.baseAddress!
+            sums.initialize(repeating: 0, count: nnz)
+            offsets.withUnsafeBufferPointer { offsets in
                 target.withUnsafeBufferPointer { target in
                     for r in 0..<rows {
                         let dzRow = dz + r * v, yRow = y + r * v
-                        for i in 0..<sums.count {
-                            sums[i] += Double(yRow[partition[i] * blockStride + source[i]] * dzRow[target[i]])
-                        }
+                        for i in 0..<nnz { sums[i] += Double(yRow[offsets[i]] * dzRow[target[i]]) }
                     }
                 }
             }
+            for i in 0..<nnz { dA[i] += Float(sums[i]) }
         }
-        for i in 0..<sums.count { dA[i] += Float(sums[i]) }
     }
+
+    /// Each non-zero's offset k·rows·V + v from a row of y (K, rows, V): the element it reads or writes.
+    private func elementOffsets(blockStride: Int) -> [Int] { zip(partition, source).map { $0 * blockStride + $1 } }
 }
