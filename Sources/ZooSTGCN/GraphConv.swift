@@ -165,18 +165,46 @@ public struct SparseAdjacency: Sendable {
     /// `out[r, w] = Σ_{(k,v)} y[k, r, v]·A[k,v,w]` for r in 0..<rows (rows = Cout*T, y is (K, rows, V)).
     /// Arithmetic (portable-1): from 0, a rounded multiply then a rounded add per non-zero, in the order of
     /// `values` (w, then k, then v); no fma, by choice, so the sparse sum needs no ISA-specific code.
+    ///
+    /// One pass over the non-zeros per four rows, without a branch on where a column's terms end: each term adds into
+    /// a running sum that its column's first term restarts at +0 (by a bit mask), and every partial sum is stored, so
+    /// the column's last term leaves the full sum. Four rows at a time give four independent chains.
     func aggregate(_ output: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int) {
-        let v = joints, blockStride = rows * v
-        let offsets = elementOffsets(blockStride: blockStride)
+        let v = joints, nnz = values.count
+        let offsets = elementOffsets(blockStride: rows * v)
+        let restart = (0..<nnz).map { start.contains($0) ? UInt32(0) : UInt32.max }
+        let empty = (0..<v).filter { start[$0] == start[$0 + 1] }
         values.withUnsafeBufferPointer { values in
             offsets.withUnsafeBufferPointer { offsets in
-                start.withUnsafeBufferPointer { start in
-                    for r in 0..<rows {
-                        let outRow = output + r * v, inRow = y + r * v
-                        for w in 0..<v {
-                            var sum: Float = 0
-                            for i in start[w]..<start[w + 1] { sum += inRow[offsets[i]] * values[i] }
-                            outRow[w] = sum
+                target.withUnsafeBufferPointer { target in
+                    restart.withUnsafeBufferPointer { keep in
+                        var r = 0
+                        while r < rows {
+                            let inRow = y + r * v, outRow = output + r * v
+                            if r + 4 <= rows {
+                                var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+                                for i in 0..<nnz {
+                                    let o = offsets[i], a = values[i], mask = keep[i], w = target[i]
+                                    s0 = Float(bitPattern: s0.bitPattern & mask) + inRow[o] * a
+                                    s1 = Float(bitPattern: s1.bitPattern & mask) + inRow[o + v] * a
+                                    s2 = Float(bitPattern: s2.bitPattern & mask) + inRow[o + 2 * v] * a
+                                    s3 = Float(bitPattern: s3.bitPattern & mask) + inRow[o + 3 * v] * a
+                                    outRow[w] = s0
+                                    outRow[v + w] = s1
+                                    outRow[2 * v + w] = s2
+                                    outRow[3 * v + w] = s3
+                                }
+                                for w in empty { for row in 0..<4 { outRow[row * v + w] = 0 } }
+                                r += 4
+                            } else {
+                                var sum: Float = 0
+                                for i in 0..<nnz {
+                                    sum = Float(bitPattern: sum.bitPattern & keep[i]) + inRow[offsets[i]] * values[i]
+                                    outRow[target[i]] = sum
+                                }
+                                for w in empty { outRow[w] = 0 }
+                                r += 1
+                            }
                         }
                     }
                 }
