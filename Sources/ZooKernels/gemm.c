@@ -119,6 +119,25 @@ static void pack_b(const zk_micro_kernel *kernel, float *packed, const float *b,
 /// first..<end; the rest of the row is padding (0).
 typedef struct { const float *channel; long offset, first, end; } temporal_row;
 
+static long temporal_channel_stride(const zk_temporal_columns *b) {
+    return b->channel_stride ? b->channel_stride : b->frames * b->joints;
+}
+
+/// Whether the micro-kernel can read B's rows straight from the input: a padded input, stride 1, dilation 1.
+static int temporal_direct(const zk_micro_kernel *kernel, const zk_temporal_columns *b) {
+    return b && b->padded && b->stride == 1 && b->dilation == 1 && kernel->run_rows;
+}
+
+/// For a padded input (see temporal_direct), row kk of the implicit im2col starts at input + offsets[kk]: channel
+/// c = kk / Kt at frame tap - padding, and column j = t'*V + v reads j further on (the zeros around the frames are
+/// the padding entries).
+static void temporal_offsets(long *offsets, const zk_temporal_columns *b, long pc, long kc) {
+    for (long kk = 0; kk < kc; kk++) {
+        long ch = (pc + kk) / b->kernel, tap = pc + kk - ch * b->kernel;
+        offsets[kk] = ch * temporal_channel_stride(b) + (tap - b->padding) * b->joints;
+    }
+}
+
 static temporal_row temporal_row_at(const zk_temporal_columns *b, long kk) {
     long ch = kk / b->kernel, tap = kk - ch * b->kernel;
     long offset = tap * b->dilation - b->padding;
@@ -126,7 +145,7 @@ static temporal_row temporal_row_at(const zk_temporal_columns *b, long kk) {
     long end = offset > b->frames - 1 ? 0 : (b->frames - 1 - offset) / b->stride + 1;
     if (end > b->out_frames) end = b->out_frames;
     if (first > end) first = end;
-    temporal_row row = {b->input + ch * b->frames * b->joints, offset, first, end};
+    temporal_row row = {b->input + ch * temporal_channel_stride(b), offset, first, end};
     return row;
 }
 
@@ -228,14 +247,20 @@ static void sgemm_blocked(const zk_micro_kernel *kernel, int trans_a, int trans_
     long nc_cap = n < nc_max ? (n + nr - 1) / nr * nr : nc_max;
     long mc_cap = m < mc_max ? (m + mr - 1) / mr * mr : mc_max;
     long kc_cap = k < ZK_KC ? k : ZK_KC;
-    float *packed_b = packing_buffer((size_t)(nc_cap + mc_cap) * (size_t)kc_cap);
-    float *packed_a = packed_b + nc_cap * kc_cap;
+    const int direct = temporal_direct(kernel, temporal);
+    // Direct: no packed B; the block's row offsets (a long each: two floats' room) take its place.
+    long b_width = direct ? 2 : nc_cap;
+    float *packed_b = packing_buffer((size_t)(b_width + mc_cap) * (size_t)kc_cap);
+    float *packed_a = packed_b + b_width * kc_cap;
+    long *offsets = (long *)packed_b;
     for (long jc = 0; jc < n; jc += nc_max) {
         long nc = n - jc < nc_max ? n - jc : nc_max;
         for (long pc = 0; pc < k; pc += ZK_KC) {
             long kc = k - pc < ZK_KC ? k - pc : ZK_KC;
             int add = pc > 0 || accumulate;
-            if (temporal) {
+            if (direct) {
+                temporal_offsets(offsets, temporal, pc, kc);
+            } else if (temporal) {
                 pack_temporal(kernel->nr, packed_b, temporal, pc, kc, jc, nc);
             } else {
                 pack_b(kernel, packed_b, b, ldb, trans_b, pc, kc, jc, nc);
@@ -247,7 +272,12 @@ static void sgemm_blocked(const zk_micro_kernel *kernel, int trans_a, int trans_
                     int cols = (int)(nc - jr < nr ? nc - jr : nr);
                     for (long ir = 0; ir < mc; ir += mr) {
                         int rows = (int)(mc - ir < mr ? mc - ir : mr);
-                        kernel->run(kc, packed_a + ir * kc, packed_b + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, add, rows, cols);
+                        float *tile = c + (ic + ir) * ldc + jc + jr;
+                        if (direct) {
+                            kernel->run_rows(kc, packed_a + ir * kc, temporal->input + jc + jr, offsets, tile, ldc, add, rows, cols);
+                        } else {
+                            kernel->run(kc, packed_a + ir * kc, packed_b + jr * kc, tile, ldc, add, rows, cols);
+                        }
                     }
                 }
             }

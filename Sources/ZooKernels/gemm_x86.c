@@ -55,21 +55,20 @@ static void interleave_avx(float *panel, int width, const float *source, long ld
 
 enum { AVX2_MR = 6, AVX2_NV = 2, AVX2_NR = AVX2_NV * 8 };
 
-__attribute__((target("avx2,fma")))
-static void tile_avx2(long kc, const float *a, const float *b, float *c, long ldc, int add, int rows, int cols) {
-    __m256 acc[AVX2_MR][AVX2_NV];
-    for (int r = 0; r < AVX2_MR; r++)
-        for (int v = 0; v < AVX2_NV; v++) acc[r][v] = _mm256_setzero_ps();
-    for (long kk = 0; kk < kc; kk++) {
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        for (int r = 0; r < AVX2_MR; r++) {
-            __m256 ar = _mm256_broadcast_ss(a + r);
-            acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
-            acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
-        }
-        a += AVX2_MR;
-        b += AVX2_NR;
-    }
+/// One k step of the tile: row kk of B is b (NR floats), column kk of A's panel is a (MR floats).
+#define AVX2_STEP(a, b)                                                  \
+    do {                                                                 \
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps((b) + 8);   \
+        for (int r = 0; r < AVX2_MR; r++) {                              \
+            __m256 ar = _mm256_broadcast_ss((a) + r);                    \
+            acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);              \
+            acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);              \
+        }                                                                \
+    } while (0)
+
+// Inlined into both tile kernels, so the accumulators never leave the registers.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void store_avx2(__m256 acc[AVX2_MR][AVX2_NV], float *c, long ldc, int add, int rows, int cols) {
     if (rows == AVX2_MR && cols == AVX2_NR) {
         for (int r = 0; r < AVX2_MR; r++) {
             float *row = c + r * ldc;
@@ -86,7 +85,26 @@ static void tile_avx2(long kc, const float *a, const float *b, float *c, long ld
     }
 }
 
-static const zk_micro_kernel avx2_kernel = {AVX2_MR, AVX2_NR, 48, 512, tile_avx2, interleave_avx};
+__attribute__((target("avx2,fma")))
+static void tile_avx2(long kc, const float *a, const float *b, float *c, long ldc, int add, int rows, int cols) {
+    __m256 acc[AVX2_MR][AVX2_NV];
+    for (int r = 0; r < AVX2_MR; r++)
+        for (int v = 0; v < AVX2_NV; v++) acc[r][v] = _mm256_setzero_ps();
+    for (long kk = 0; kk < kc; kk++) AVX2_STEP(a + kk * AVX2_MR, b + kk * AVX2_NR);
+    store_avx2(acc, c, ldc, add, rows, cols);
+}
+
+__attribute__((target("avx2,fma")))
+static void tile_rows_avx2(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int add,
+                           int rows, int cols) {
+    __m256 acc[AVX2_MR][AVX2_NV];
+    for (int r = 0; r < AVX2_MR; r++)
+        for (int v = 0; v < AVX2_NV; v++) acc[r][v] = _mm256_setzero_ps();
+    for (long kk = 0; kk < kc; kk++) AVX2_STEP(a + kk * AVX2_MR, b + offsets[kk]);
+    store_avx2(acc, c, ldc, add, rows, cols);
+}
+
+static const zk_micro_kernel avx2_kernel = {AVX2_MR, AVX2_NR, 48, 512, tile_avx2, interleave_avx, tile_rows_avx2};
 
 const zk_micro_kernel *zk_avx2_kernel(void) {
     __builtin_cpu_init();
@@ -98,22 +116,21 @@ const zk_micro_kernel *zk_avx2_kernel(void) {
 
 enum { AVX512_MR = 8, AVX512_NV = 3, AVX512_NR = AVX512_NV * 16 };
 
-__attribute__((target("avx512f")))
-static void tile_avx512(long kc, const float *a, const float *b, float *c, long ldc, int add, int rows, int cols) {
-    __m512 acc[AVX512_MR][AVX512_NV];
-    for (int r = 0; r < AVX512_MR; r++)
-        for (int v = 0; v < AVX512_NV; v++) acc[r][v] = _mm512_setzero_ps();
-    for (long kk = 0; kk < kc; kk++) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
-        for (int r = 0; r < AVX512_MR; r++) {
-            __m512 ar = _mm512_set1_ps(a[r]);
-            acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
-            acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);
-        }
-        a += AVX512_MR;
-        b += AVX512_NR;
-    }
+/// One k step of the tile: row kk of B is b (NR floats), column kk of A's panel is a (MR floats).
+#define AVX512_STEP(a, b)                                                                                        \
+    do {                                                                                                         \
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps((b) + 16), b2 = _mm512_loadu_ps((b) + 32);          \
+        for (int r = 0; r < AVX512_MR; r++) {                                                                    \
+            __m512 ar = _mm512_set1_ps((a)[r]);                                                                  \
+            acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);                                                      \
+            acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);                                                      \
+            acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);                                                      \
+        }                                                                                                        \
+    } while (0)
+
+// Inlined into both tile kernels, so the accumulators never leave the registers.
+__attribute__((target("avx512f"), always_inline))
+static inline void store_avx512(__m512 acc[AVX512_MR][AVX512_NV], float *c, long ldc, int add, int rows, int cols) {
     if (rows == AVX512_MR && cols == AVX512_NR) {
         for (int r = 0; r < AVX512_MR; r++) {
             float *row = c + r * ldc;
@@ -130,7 +147,26 @@ static void tile_avx512(long kc, const float *a, const float *b, float *c, long 
     }
 }
 
-static const zk_micro_kernel avx512_kernel = {AVX512_MR, AVX512_NR, 48, 512, tile_avx512, interleave_avx};
+__attribute__((target("avx512f")))
+static void tile_avx512(long kc, const float *a, const float *b, float *c, long ldc, int add, int rows, int cols) {
+    __m512 acc[AVX512_MR][AVX512_NV];
+    for (int r = 0; r < AVX512_MR; r++)
+        for (int v = 0; v < AVX512_NV; v++) acc[r][v] = _mm512_setzero_ps();
+    for (long kk = 0; kk < kc; kk++) AVX512_STEP(a + kk * AVX512_MR, b + kk * AVX512_NR);
+    store_avx512(acc, c, ldc, add, rows, cols);
+}
+
+__attribute__((target("avx512f")))
+static void tile_rows_avx512(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int add,
+                             int rows, int cols) {
+    __m512 acc[AVX512_MR][AVX512_NV];
+    for (int r = 0; r < AVX512_MR; r++)
+        for (int v = 0; v < AVX512_NV; v++) acc[r][v] = _mm512_setzero_ps();
+    for (long kk = 0; kk < kc; kk++) AVX512_STEP(a + kk * AVX512_MR, b + offsets[kk]);
+    store_avx512(acc, c, ldc, add, rows, cols);
+}
+
+static const zk_micro_kernel avx512_kernel = {AVX512_MR, AVX512_NR, 48, 512, tile_avx512, interleave_avx, tile_rows_avx512};
 
 const zk_micro_kernel *zk_avx512_kernel(void) {
     __builtin_cpu_init();

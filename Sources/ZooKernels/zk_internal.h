@@ -10,11 +10,17 @@ typedef void (*zk_tile_fn)(long kc, const float *a, const float *b, float *c, lo
 /// (width MR) and transposed B (width NR). Data movement only: it never changes a value.
 typedef void (*zk_interleave_fn)(float *panel, int width, const float *source, long ld, long rows, long kc);
 
+/// ``zk_tile_fn`` with B unpacked: row kk of the tile's B is the NR floats at b + offsets[kk] (all NR readable, even
+/// past `cols`).
+typedef void (*zk_tile_rows_fn)(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int add,
+                                int rows, int cols);
+
 typedef struct {
     int mr, nr;      // register tile
     long mc, nc;     // cache blocks (rows of A, columns of B per packed block)
     zk_tile_fn run;
     zk_interleave_fn interleave;  // NULL: the portable loop in gemm.c
+    zk_tile_rows_fn run_rows;     // NULL: B is always packed
 } zk_micro_kernel;
 
 /// NULL when this build or this CPU has no such kernel.

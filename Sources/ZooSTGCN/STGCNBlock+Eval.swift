@@ -22,7 +22,27 @@ extension STGCNBlock {
     /// Floats of scratch one worker of ``forwardEval(_:into:sequences:frames:joints:_:_:pattern:workspace:threads:)`` uses.
     func evalScratchCount(frames t: Int, joints v: Int, partitions k: Int) -> Int {
         let cout = gcn.outputChannels, p = t * v, q = temporal.outputFrames(t) * v
-        return k * cout * p + cout * p + cout * temporal.kernelSize * q + cout * q
+        return k * cout * p + cout * p + cout * temporal.kernelSize * q + cout * q + paddedCount(frames: t, joints: v)
+    }
+
+    /// Floats of h = ReLU(BN(g)) laid out for the 9x1 convolution with its zero frames around each channel.
+    func paddedCount(frames t: Int, joints v: Int) -> Int {
+        TemporalInput.paddedCount(channels: gcn.outputChannels, frames: temporal.padding, joints: v, clipFrames: t)
+    }
+
+    /// Writes h = ReLU(BN(g)) (g: Cout, T, V) into `padded` with zeros around each channel's frames, and runs the 9x1
+    /// convolution (before its bias) on it into u: with stride 1 the SIMD kernels then read the convolution's rows
+    /// straight from h, without packing them.
+    func normalizeAndConvolve(_ u: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                              padded: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>,
+                              frames t: Int, joints v: Int) {
+        let cout = gcn.outputChannels, margin = temporal.padding
+        let layout = TemporalInput.padded(frames: margin, joints: v, clipFrames: t), h = padded + margin * v
+        Kernels.zeroTemporalMargins(padded, channels: cout, frames: margin, joints: v, clipFrames: t)
+        Kernels.affine(h, g, scale: scale, shift: shift, channels: cout, plane: t * v, relu: true, outputChannelStride: (t + 2 * margin) * v)
+        GEMM.sgemmTemporal(u, weight, input: h, columns: columns, m: temporal.outputChannels, channels: cout, frames: t, joints: v,
+                           kernel: temporal.kernelSize, stride: temporal.stride, padding: temporal.padding,
+                           outFrames: temporal.outputFrames(t), layout: layout)
     }
 
     /// ``forwardEval(_:_:_:pattern:threads:)`` on buffers the caller owns: `input` (S, Cin, T, V) into `output`
@@ -39,7 +59,7 @@ extension STGCNBlock {
         let norm2 = BatchNorm.evalAffine(parameters.temporalNorm, buffers.temporalNorm)
         var residualNorm: (scale: [Float], shift: [Float])?
         if let norm = parameters.residualNorm, let normBuffers = buffers.residualNorm { residualNorm = BatchNorm.evalAffine(norm, normBuffers) }
-        let kind = residualKind, stride = temporal.stride, kernel = temporal.kernelSize, padding = temporal.padding
+        let kind = residualKind, stride = temporal.stride
         let residualParameters = parameters.residual
         let scratchSize = evalScratchCount(frames: t, joints: v, partitions: k)
         parameters.gcn.weight.withUnsafeBufferPointer { gw in
@@ -49,16 +69,15 @@ extension STGCNBlock {
         let outBase = output, xBase = input
         Parallel.forEach(s, threads: threads) { worker, n in
             let projected = workspace + worker * scratchSize, aggregated = projected + kc * p
-            let columns = aggregated + cout * p, residual = columns + depth * q
+            let columns = aggregated + cout * p, residual = columns + depth * q, padded = residual + cout * q
             let xN = xBase + n * cin * p, y = outBase + n * cout * q
-            // gcn: 1x1 conv to K·Cout, einsum with A_eff; tcn[0..1]: BN + ReLU.
+            // gcn: 1x1 conv to K·Cout, einsum with A_eff.
             GEMM.sgemm(projected, gw.baseAddress!, xN, m: kc, n: p, k: cin)
             Kernels.addBias(projected, gb.baseAddress!, channels: kc, plane: p)
             adjacency.aggregate(aggregated, projected, rows: cout * t)
-            Kernels.affine(aggregated, aggregated, scale: norm1.scale, shift: norm1.shift, channels: cout, plane: p, relu: true)
-            // tcn[2..3]: 9x1 conv with stride, BN.
-            GEMM.sgemmTemporal(y, tw.baseAddress!, input: aggregated, columns: columns, m: cout, channels: cout, frames: t,
-                               joints: v, kernel: kernel, stride: stride, padding: padding, outFrames: tOut)
+            // tcn[0..1]: BN + ReLU into the padded h; tcn[2..3]: 9x1 conv with stride, BN.
+            normalizeAndConvolve(y, aggregated, scale: norm1.scale, shift: norm1.shift, padded: padded, columns: columns,
+                                 weight: tw.baseAddress!, frames: t, joints: v)
             Kernels.addBiasAffine(y, bias: tb.baseAddress!, scale: norm2.scale, shift: norm2.shift, channels: cout, plane: q)
             // + residual, ReLU.
             switch kind {

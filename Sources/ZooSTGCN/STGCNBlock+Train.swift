@@ -104,7 +104,7 @@ extension STGCNBlock {
         // Phase 2: BN + ReLU (tcn[0..1]) and the 9x1 convolution (tcn[2]), with its moments.
         var temporalOutput = workspace.zeros([s, cout, tOut, v])
         var temporalMoments = [Double](repeating: 0, count: s * cout * 2)
-        let phase2 = cout * p + depth * q
+        let phase2 = paddedCount(frames: t, joints: v) + depth * q
         scratch = workspace.scratch(workers * phase2)
         aggregated.withUnsafeBufferPointer { g in
         temporalOutput.withUnsafeMutableBufferPointer { u in
@@ -112,9 +112,14 @@ extension STGCNBlock {
         scratch.withUnsafeMutableBufferPointer { scratch in
             let gBase = g.baseAddress!, uBase = u.baseAddress!, umBase = um.baseAddress!, scratchBase = scratch.baseAddress!
             Parallel.forEach(s, threads: threads) { worker, n in
-                let h = scratchBase + worker * phase2, columns = h + cout * p, uN = uBase + n * cout * q
-                Kernels.affine(h, gBase + n * cout * p, scale: gcnNorm.scale, shift: gcnNorm.shift, channels: cout, plane: p, relu: true)
-                temporalConvolution(uN, h, parameters, columns: columns, frames: t, joints: v, outFrames: tOut)
+                let padded = scratchBase + worker * phase2, columns = padded + paddedCount(frames: t, joints: v), uN = uBase + n * cout * q
+                parameters.temporal.weight.withUnsafeBufferPointer { w in
+                    normalizeAndConvolve(uN, gBase + n * cout * p, scale: gcnNorm.scale, shift: gcnNorm.shift, padded: padded, columns: columns,
+                                         weight: w.baseAddress!, frames: t, joints: v)
+                }
+                parameters.temporal.bias.withUnsafeBufferPointer { b in
+                    Kernels.addBias(uN, b.baseAddress!, channels: temporal.outputChannels, plane: q)
+                }
                 Kernels.channelMoments(umBase + n * cout * 2, umBase + n * cout * 2 + cout, uN, channels: cout, plane: q)
             }
         }
@@ -210,20 +215,6 @@ extension STGCNBlock {
             residualParameters.bias.withUnsafeBufferPointer { b in
                 GEMM.sgemm(r, w.baseAddress!, columns, m: cout, n: q, k: cin)
                 Kernels.addBias(r, b.baseAddress!, channels: cout, plane: q)
-            }
-        }
-    }
-
-    /// The 9x1 convolution of h (Cout, T, V) into u (Cout, T', V); `columns` holds Cout·Kt·Q values (written by the OpenBLAS
-    /// backend only: the portable GEMM reads h directly).
-    func temporalConvolution(_ u: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, _ parameters: Parameters,
-                             columns: UnsafeMutablePointer<Float>, frames t: Int, joints v: Int, outFrames tOut: Int) {
-        let c = temporal.inputChannels, q = tOut * v
-        parameters.temporal.weight.withUnsafeBufferPointer { w in
-            parameters.temporal.bias.withUnsafeBufferPointer { b in
-                GEMM.sgemmTemporal(u, w.baseAddress!, input: h, columns: columns, m: temporal.outputChannels, channels: c, frames: t,
-                                   joints: v, kernel: temporal.kernelSize, stride: temporal.stride, padding: temporal.padding, outFrames: tOut)
-                Kernels.addBias(u, b.baseAddress!, channels: temporal.outputChannels, plane: q)
             }
         }
     }

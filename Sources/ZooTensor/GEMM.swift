@@ -45,18 +45,21 @@ extension GEMM {
     /// writes it, C is m x (T'·V). The same bits as that im2col followed by ``sgemm(_:_:_:m:n:k:transposeA:transposeB:accumulate:lda:ldb:ldc:)``;
     /// the portable backend packs its panels straight from the input and never writes `columns` (OpenBLAS needs them:
     /// `columns` holds C·Kt·T'·V values).
+    ///
+    /// `layout` says where the channels are and whether zeros surround their frames (see ``TemporalInput``); a padded
+    /// input lets the SIMD kernels read B straight from it, without packing.
     public static func sgemmTemporal(
         _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
         m: Int, channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1,
-        accumulate: Bool = false
+        layout: TemporalInput = .contiguous, accumulate: Bool = false
     ) {
         switch Arithmetic.backend {
         case .portable(let isa):
             sgemmTemporal(isa: isa, c, a, input: input, m: m, channels: channels, frames: frames, joints: joints, kernel: kernel,
-                          stride: stride, padding: padding, outFrames: outFrames, dilation: dilation, accumulate: accumulate)
+                          stride: stride, padding: padding, outFrames: outFrames, dilation: dilation, layout: layout, accumulate: accumulate)
         case .openBLAS:
             Kernels.im2colTemporal(columns, input, channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride,
-                                   padding: padding, outFrames: outFrames, dilation: dilation)
+                                   padding: padding, outFrames: outFrames, dilation: dilation, channelStride: layout.channelStride)
             OpenBLAS.sgemm(c, a, columns, m: m, n: outFrames * joints, k: channels * kernel, accumulate: accumulate)
         }
     }
@@ -66,12 +69,38 @@ extension GEMM {
     public static func sgemmTemporal(
         isa: Arithmetic.ISA, _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, input: UnsafePointer<Float>,
         m: Int, channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1,
-        accumulate: Bool = false
+        layout: TemporalInput = .contiguous, accumulate: Bool = false
     ) {
         var operand = zk_temporal_columns(input: input, channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride,
-                                          padding: padding, dilation: dilation, out_frames: outFrames)
+                                          padding: padding, dilation: dilation, out_frames: outFrames,
+                                          channel_stride: layout.channelStride ?? 0, padded: layout.padded ? 1 : 0)
         zk_sgemm_temporal(isa.kernel, m, a, channels * kernel, &operand, accumulate ? 1 : 0, c, outFrames * joints)
     }
+}
+
+/// Where a temporal convolution's input channels lie, for ``GEMM/sgemmTemporal(_:_:input:columns:m:channels:frames:joints:kernel:stride:padding:outFrames:dilation:layout:accumulate:)``.
+public enum TemporalInput: Sendable, Equatable {
+    /// (C, T, V), channel after channel.
+    case contiguous
+    /// Each channel's T frames with `frames` zero frames before and after them (channel stride (T + 2·frames)·V), the
+    /// input pointer at channel 0's first real frame, and ``slack`` readable floats after the last channel. See
+    /// ``padded(frames:joints:channels:clipFrames:)`` for the buffer's size.
+    case padded(frames: Int, joints: Int, clipFrames: Int)
+
+    /// Floats readable past the last channel that the kernels may load (and ignore).
+    public static let slack = 64
+
+    /// Floats a padded buffer of `channels` channels takes, from its first zero to the end of the slack.
+    public static func paddedCount(channels: Int, frames: Int, joints: Int, clipFrames: Int) -> Int {
+        channels * (clipFrames + 2 * frames) * joints + slack
+    }
+
+    var channelStride: Int? {
+        if case .padded(let frames, let joints, let clipFrames) = self { return (clipFrames + 2 * frames) * joints }
+        return nil
+    }
+
+    var padded: Bool { channelStride != nil }
 }
 
 /// OpenBLAS: the speed yardstick of `skelzoo bench` and the opt-in `--backend openblas`.

@@ -12,10 +12,11 @@ public enum Kernels {
     ///   - input: (C, T, V).
     public static func im2colTemporal(
         _ columns: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
-        channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1
+        channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1,
+        channelStride: Int? = nil
     ) {
         forEachTemporalTap(channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride, padding: padding,
-                           outFrames: outFrames, dilation: dilation) { row, source, offset, inside in
+                           outFrames: outFrames, dilation: dilation, channelStride: channelStride) { row, source, offset, inside in
             let row = columns + row, source = input + source
             row.update(repeating: 0, count: inside.lowerBound * joints)
             if stride == 1 {
@@ -54,21 +55,21 @@ public enum Kernels {
 
     /// The loop ``im2colTemporal`` and ``col2imTemporalAdd`` share, over channels c, then taps k (the column rows'
     /// order): `body(row, channel, offset, inside)` gets the offset of row c*Kt + k in the columns, the offset of
-    /// channel c in the (C, T, V) tensor, and the output frames t' in `inside` read input frame t'*stride + offset
+    /// channel c in the input (c·T·V, or c·channelStride), and the output frames t' in `inside` read input frame t'*stride + offset
     /// (offset = k*dilation - padding); the frames outside `inside` fall in the zero padding.
     @inline(__always)
     static func forEachTemporalTap(
         channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int,
-        _ body: (_ row: Int, _ channel: Int, _ offset: Int, _ inside: Range<Int>) -> Void
+        channelStride: Int? = nil, _ body: (_ row: Int, _ channel: Int, _ offset: Int, _ inside: Range<Int>) -> Void
     ) {
-        let rowLength = outFrames * joints
+        let rowLength = outFrames * joints, channelStride = channelStride ?? frames * joints
         for c in 0..<channels {
             for k in 0..<kernel {
                 let offset = k * dilation - padding
                 // t'*stride + offset in 0..<frames  <=>  t' in first..<end.
                 let first = offset >= 0 ? 0 : (stride - 1 - offset) / stride
                 let end = offset > frames - 1 ? 0 : min(outFrames, (frames - 1 - offset) / stride + 1)
-                body((c * kernel + k) * rowLength, c * frames * joints, offset, min(first, end)..<end)
+                body((c * kernel + k) * rowLength, c * channelStride, offset, min(first, end)..<end)
             }
         }
     }
@@ -139,6 +140,18 @@ public enum Kernels {
         }
     }
 
+    /// Zeros what surrounds the clips of a ``TemporalInput/padded(frames:joints:clipFrames:)`` buffer: the `frames`
+    /// frames before and after each of `channels` clips, and the slack after the last. `buffer` is the first zero
+    /// (the input pointer is `buffer + frames * joints`).
+    public static func zeroTemporalMargins(_ buffer: UnsafeMutablePointer<Float>, channels: Int, frames: Int, joints: Int, clipFrames: Int) {
+        let margin = frames * joints, stride = (clipFrames + 2 * frames) * joints
+        for c in 0..<channels {
+            (buffer + c * stride).update(repeating: 0, count: margin)
+            (buffer + c * stride + margin + clipFrames * joints).update(repeating: 0, count: margin)
+        }
+        (buffer + channels * stride).update(repeating: 0, count: TemporalInput.slack)
+    }
+
     /// `out[c, p] = in[c, p] + bias[c]` in place.
     public static func addBias(_ data: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, channels: Int, plane: Int) {
         for c in 0..<channels {
@@ -189,13 +202,14 @@ public enum Kernels {
         }
     }
 
-    /// Per-channel affine then optional ReLU: `out = max(0, in * scale[c] + shift[c])`.
+    /// Per-channel affine then optional ReLU: `out = max(0, in * scale[c] + shift[c])`; output channel c at
+    /// `output + c * outputChannelStride` (default: `plane`, contiguous).
     public static func affine(
         _ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
-        scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, channels: Int, plane: Int, relu: Bool
+        scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, channels: Int, plane: Int, relu: Bool, outputChannelStride: Int? = nil
     ) {
         for c in 0..<channels {
-            let source = input + c * plane, destination = output + c * plane
+            let source = input + c * plane, destination = output + c * (outputChannelStride ?? plane)
             let a = scale[c], b = shift[c]
             if relu {
                 for p in 0..<plane { destination[p] = max(0, source[p] * a + b) }

@@ -18,6 +18,7 @@ import ZooTensor
         Shape(channels: 1, frames: 3, joints: 2, kernel: 9, stride: 1, padding: 4, dilation: 1),
         Shape(channels: 2, frames: 7, joints: 3, kernel: 1, stride: 2, padding: 0, dilation: 1),
         Shape(channels: 2, frames: 6, joints: 3, kernel: 3, stride: 1, padding: 0, dilation: 1),
+        Shape(channels: 3, frames: 20, joints: 17, kernel: 9, stride: 1, padding: 4, dilation: 1),
     ]
 
     /// The input frame column (c, k) row t' reads, or nil in the padding.
@@ -63,8 +64,9 @@ import ZooTensor
         #expect(gradient.map(\.bitPattern) == expected.map(\.bitPattern), "\(shape)")
     }
 
-    /// The temporal GEMM packs its panels from the input: for every ISA (scalar included, which writes the im2col out)
-    /// and rows around the tiles (1, 7, 8, 9, 48, 70), the bits of im2col followed by sgemm, storing and accumulating.
+    /// The temporal GEMM packs its panels from the input, or reads them unpacked from a padded input: for every ISA
+    /// (scalar included, which writes the im2col out), both layouts and rows around the tiles (1, 7, 8, 9, 48, 70), the
+    /// bits of im2col followed by sgemm, storing and accumulating.
     @Test(arguments: shapes) func temporalGEMMEqualsIm2colThenGEMM(_ shape: Shape) {
         let (c, t, v, kt, tOut) = (shape.channels, shape.frames, shape.joints, shape.kernel, shape.outFrames)
         let input = Self.values(c * t * v, seed: 4), q = tOut * v, depth = c * kt
@@ -73,11 +75,26 @@ import ZooTensor
             Kernels.im2colTemporal(out.baseAddress!, input, channels: c, frames: t, joints: v, kernel: kt, stride: shape.stride,
                                    padding: shape.padding, outFrames: tOut, dilation: shape.dilation)
         }
+        // The same input with `padding` zero frames around each channel (the layout whose stride-1 rows the SIMD kernels
+        // read unpacked) and NaN in the slack after it: a lane loaded past the last column must never reach C.
+        let margin = shape.padding, stride = (t + 2 * margin) * v
+        var padded = [Float](repeating: 0, count: TemporalInput.paddedCount(channels: c, frames: margin, joints: v, clipFrames: t))
+        for i in c * stride..<padded.count { padded[i] = .nan }
+        for ci in 0..<c { for j in 0..<t * v { padded[ci * stride + margin * v + j] = input[ci * t * v + j] } }
+        let layout = TemporalInput.padded(frames: margin, joints: v, clipFrames: t)
+        var paddedColumns = [Float](repeating: .nan, count: depth * q)
+        padded.withUnsafeBufferPointer { p in
+            paddedColumns.withUnsafeMutableBufferPointer { out in
+                Kernels.im2colTemporal(out.baseAddress!, p.baseAddress! + margin * v, channels: c, frames: t, joints: v, kernel: kt,
+                                       stride: shape.stride, padding: shape.padding, outFrames: tOut, dilation: shape.dilation, channelStride: stride)
+            }
+        }
+        #expect(paddedColumns.map(\.bitPattern) == columns.map(\.bitPattern), "\(shape) im2col of the padded layout")
         for m in [1, 7, 8, 9, 48, 70] {
             let weight = Self.values(m * depth, seed: 5), start = Self.values(m * q, seed: 6)
             for isa in Arithmetic.ISA.allCases {
                 for accumulate in [false, true] {
-                    var expected = start, actual = start
+                    var expected = start, actual = start, fromPadded = start
                     expected.withUnsafeMutableBufferPointer { out in
                         GEMM.sgemm(isa: isa, out.baseAddress!, weight, columns, m: m, n: q, k: depth, accumulate: accumulate)
                     }
@@ -86,7 +103,15 @@ import ZooTensor
                                            kernel: kt, stride: shape.stride, padding: shape.padding, outFrames: tOut,
                                            dilation: shape.dilation, accumulate: accumulate)
                     }
+                    padded.withUnsafeBufferPointer { p in
+                        fromPadded.withUnsafeMutableBufferPointer { out in
+                            GEMM.sgemmTemporal(isa: isa, out.baseAddress!, weight, input: p.baseAddress! + margin * v, m: m, channels: c,
+                                               frames: t, joints: v, kernel: kt, stride: shape.stride, padding: shape.padding,
+                                               outFrames: tOut, dilation: shape.dilation, layout: layout, accumulate: accumulate)
+                        }
+                    }
                     #expect(actual.map(\.bitPattern) == expected.map(\.bitPattern), "\(shape) m \(m) \(isa) accumulate \(accumulate)")
+                    #expect(fromPadded.map(\.bitPattern) == expected.map(\.bitPattern), "\(shape) m \(m) \(isa) accumulate \(accumulate) padded")
                 }
             }
         }

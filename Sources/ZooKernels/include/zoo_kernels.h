@@ -64,9 +64,16 @@ void zk_sgemm(zk_isa isa, int trans_a, int trans_b, long m, long n, long k,
 /// The (Kt x 1) temporal convolution's im2col, given by its input instead of a buffer: the matrix with rows
 /// c*Kt + k (C*Kt of them) and columns t'*V + v (T'*V of them) whose entry is input[c, t'*stride + k*dilation -
 /// padding, v], or 0 where that frame is outside 0..<T.
+///
+/// `channel_stride` is the distance between channels in floats (0: T*V, contiguous). With `padded` set, the memory
+/// around every channel's frames holds zeros, `padding` frames before frame 0 and after frame T-1 (so a channel
+/// stride of at least (T + 2*padding)*V), and at least 64 more readable floats follow the last channel's: stride-1,
+/// dilation-1 convolutions then multiply without packing B (the micro-kernel reads its rows from the input).
 typedef struct {
-    const float *input;  // (C, T, V), contiguous
+    const float *input;  // frame 0 of channel 0
     long channels, frames, joints, kernel, stride, padding, dilation, out_frames;
+    long channel_stride;
+    int padded;
 } zk_temporal_columns;
 
 /// C = A·columns (+ C when accumulate), A m x (C*Kt) (row stride lda), C m x (T'*V) (row stride ldc): the same
