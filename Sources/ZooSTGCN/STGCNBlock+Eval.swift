@@ -27,7 +27,7 @@ extension STGCNBlock {
 
     /// Floats of h = ReLU(BN(g)) laid out for the 9x1 convolution with its zero frames around each channel.
     func paddedCount(frames t: Int, joints v: Int) -> Int {
-        TemporalInput.paddedCount(channels: gcn.outputChannels, frames: temporal.padding, joints: v, clipFrames: t)
+        TemporalInput.paddedCount(channels: gcn.outputChannels, margin: temporal.padding, joints: v, frames: t)
     }
 
     /// Writes h = ReLU(BN(g)) (g: Cout, T, V) into `padded` with zeros around each channel's frames, and runs the 9x1
@@ -37,12 +37,12 @@ extension STGCNBlock {
                               padded: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>,
                               frames t: Int, joints v: Int) {
         let cout = gcn.outputChannels, margin = temporal.padding
-        let layout = TemporalInput.padded(frames: margin, joints: v, clipFrames: t), h = padded + margin * v
-        Kernels.zeroTemporalMargins(padded, channels: cout, frames: margin, joints: v, clipFrames: t)
+        let h = padded + margin * v
+        Kernels.zeroTemporalMargins(padded, channels: cout, margin: margin, joints: v, frames: t)
         Kernels.affine(h, g, scale: scale, shift: shift, channels: cout, plane: t * v, relu: true, outputChannelStride: (t + 2 * margin) * v)
         GEMM.sgemmTemporal(u, weight, input: h, columns: columns, m: temporal.outputChannels, channels: cout, frames: t, joints: v,
                            kernel: temporal.kernelSize, stride: temporal.stride, padding: temporal.padding,
-                           outFrames: temporal.outputFrames(t), layout: layout)
+                           outFrames: temporal.outputFrames(t), layout: .padded(margin: margin))
     }
 
     /// ``forwardEval(_:_:_:pattern:threads:)`` on buffers the caller owns: `input` (S, Cin, T, V) into `output`

@@ -59,21 +59,24 @@ extension GEMM {
                           stride: stride, padding: padding, outFrames: outFrames, dilation: dilation, layout: layout, accumulate: accumulate)
         case .openBLAS:
             Kernels.im2colTemporal(columns, input, channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride,
-                                   padding: padding, outFrames: outFrames, dilation: dilation, channelStride: layout.channelStride)
+                                   padding: padding, outFrames: outFrames, dilation: dilation,
+                                   channelStride: layout.channelStride(frames: frames, joints: joints))
             OpenBLAS.sgemm(c, a, columns, m: m, n: outFrames * joints, k: channels * kernel, accumulate: accumulate)
         }
     }
 
-    /// ``sgemmTemporal(_:_:input:columns:m:channels:frames:joints:kernel:stride:padding:outFrames:dilation:accumulate:)`` with a
+    /// ``sgemmTemporal(_:_:input:columns:m:channels:frames:joints:kernel:stride:padding:outFrames:dilation:layout:accumulate:)`` with a
     /// given ISA on the portable arithmetic (no columns buffer at all).
     public static func sgemmTemporal(
         isa: Arithmetic.ISA, _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, input: UnsafePointer<Float>,
         m: Int, channels: Int, frames: Int, joints: Int, kernel: Int, stride: Int, padding: Int, outFrames: Int, dilation: Int = 1,
         layout: TemporalInput = .contiguous, accumulate: Bool = false
     ) {
+        if case .padded(let margin) = layout { precondition(margin >= padding, "a padded input's margin \(margin) < padding \(padding)") }
+        let channelStride = layout.channelStride(frames: frames, joints: joints)
         var operand = zk_temporal_columns(input: input, channels: channels, frames: frames, joints: joints, kernel: kernel, stride: stride,
                                           padding: padding, dilation: dilation, out_frames: outFrames,
-                                          channel_stride: layout.channelStride ?? 0, padded: layout.padded ? 1 : 0)
+                                          channel_stride: channelStride ?? 0, padded: channelStride == nil ? 0 : 1)
         zk_sgemm_temporal(isa.kernel, m, a, channels * kernel, &operand, accumulate ? 1 : 0, c, outFrames * joints)
     }
 }
@@ -82,25 +85,24 @@ extension GEMM {
 public enum TemporalInput: Sendable, Equatable {
     /// (C, T, V), channel after channel.
     case contiguous
-    /// Each channel's T frames with `frames` zero frames before and after them (channel stride (T + 2·frames)·V), the
-    /// input pointer at channel 0's first real frame, and ``slack`` readable floats after the last channel. See
-    /// ``padded(frames:joints:channels:clipFrames:)`` for the buffer's size.
-    case padded(frames: Int, joints: Int, clipFrames: Int)
+    /// Each channel's T frames with `margin` zero frames before and after them (channel stride (T + 2·margin)·V; the
+    /// margin covers the convolution's padding), the input pointer at channel 0's first real frame, and ``slack``
+    /// readable floats after the last channel. ``paddedCount(channels:margin:joints:frames:)`` is the buffer's size.
+    case padded(margin: Int)
 
     /// Floats readable past the last channel that the kernels may load (and ignore).
     public static let slack = 64
 
-    /// Floats a padded buffer of `channels` channels takes, from its first zero to the end of the slack.
-    public static func paddedCount(channels: Int, frames: Int, joints: Int, clipFrames: Int) -> Int {
-        channels * (clipFrames + 2 * frames) * joints + slack
+    /// Floats a padded buffer of `channels` channels of `frames` frames takes, from its first zero to the end of the slack.
+    public static func paddedCount(channels: Int, margin: Int, joints: Int, frames: Int) -> Int {
+        channels * (frames + 2 * margin) * joints + slack
     }
 
-    var channelStride: Int? {
-        if case .padded(let frames, let joints, let clipFrames) = self { return (clipFrames + 2 * frames) * joints }
+    /// Floats between channels of a clip of `frames` frames, nil for contiguous channels.
+    func channelStride(frames: Int, joints: Int) -> Int? {
+        if case .padded(let margin) = self { return (frames + 2 * margin) * joints }
         return nil
     }
-
-    var padded: Bool { channelStride != nil }
 }
 
 /// OpenBLAS: the speed yardstick of `skelzoo bench` and the opt-in `--backend openblas`.

@@ -140,14 +140,14 @@ public enum Kernels {
         }
     }
 
-    /// Zeros what surrounds the clips of a ``TemporalInput/padded(frames:joints:clipFrames:)`` buffer: the `frames`
-    /// frames before and after each of `channels` clips, and the slack after the last. `buffer` is the first zero
-    /// (the input pointer is `buffer + frames * joints`).
-    public static func zeroTemporalMargins(_ buffer: UnsafeMutablePointer<Float>, channels: Int, frames: Int, joints: Int, clipFrames: Int) {
-        let margin = frames * joints, stride = (clipFrames + 2 * frames) * joints
+    /// Zeros what surrounds the clips of a ``TemporalInput/padded(margin:)`` buffer: the `margin` frames before and
+    /// after each of `channels` clips of `frames` frames, and the slack after the last. `buffer` is the first zero (the
+    /// input pointer is `buffer + margin * joints`).
+    public static func zeroTemporalMargins(_ buffer: UnsafeMutablePointer<Float>, channels: Int, margin: Int, joints: Int, frames: Int) {
+        let zeros = margin * joints, stride = (frames + 2 * margin) * joints
         for c in 0..<channels {
-            (buffer + c * stride).update(repeating: 0, count: margin)
-            (buffer + c * stride + margin + clipFrames * joints).update(repeating: 0, count: margin)
+            (buffer + c * stride).update(repeating: 0, count: zeros)
+            (buffer + c * stride + zeros + frames * joints).update(repeating: 0, count: zeros)
         }
         (buffer + channels * stride).update(repeating: 0, count: TemporalInput.slack)
     }

@@ -78,10 +78,9 @@ import ZooTensor
         // The same input with `padding` zero frames around each channel (the layout whose stride-1 rows the SIMD kernels
         // read unpacked) and NaN in the slack after it: a lane loaded past the last column must never reach C.
         let margin = shape.padding, stride = (t + 2 * margin) * v
-        var padded = [Float](repeating: 0, count: TemporalInput.paddedCount(channels: c, frames: margin, joints: v, clipFrames: t))
+        var padded = [Float](repeating: 0, count: TemporalInput.paddedCount(channels: c, margin: margin, joints: v, frames: t))
         for i in c * stride..<padded.count { padded[i] = .nan }
         for ci in 0..<c { for j in 0..<t * v { padded[ci * stride + margin * v + j] = input[ci * t * v + j] } }
-        let layout = TemporalInput.padded(frames: margin, joints: v, clipFrames: t)
         var paddedColumns = [Float](repeating: .nan, count: depth * q)
         padded.withUnsafeBufferPointer { p in
             paddedColumns.withUnsafeMutableBufferPointer { out in
@@ -107,7 +106,7 @@ import ZooTensor
                         fromPadded.withUnsafeMutableBufferPointer { out in
                             GEMM.sgemmTemporal(isa: isa, out.baseAddress!, weight, input: p.baseAddress! + margin * v, m: m, channels: c,
                                                frames: t, joints: v, kernel: kt, stride: shape.stride, padding: shape.padding,
-                                               outFrames: tOut, dilation: shape.dilation, layout: layout, accumulate: accumulate)
+                                               outFrames: tOut, dilation: shape.dilation, layout: .padded(margin: margin), accumulate: accumulate)
                         }
                     }
                     #expect(actual.map(\.bitPattern) == expected.map(\.bitPattern), "\(shape) m \(m) \(isa) accumulate \(accumulate)")
